@@ -1,0 +1,185 @@
+"""AI labs (OpenAI, xAI, Anthropic and synthetic look-alikes): the hub of the circular deals.
+
+A lab sells AI to end customers with the compute it rents (take-or-pay contracts) and owns (Nvidia and AMD GW),
+burns cash, and funds itself with equity: vendor equity per GW (Nvidia, loop L1), warrants on its chip supplier
+(AMD, L3), strategic investors and outside investors at a valuation that follows its revenue and the mood. When
+money runs short it first slows its own chip purchases, then takes only the minimum of its compute contracts;
+when it still cannot pay, it defaults and clearing decides who loses what. Rules: docs/ODD.md, "Agents: AI labs".
+"""
+
+from __future__ import annotations
+
+from agents.builder import CapacityOwner
+from model.contracts import Kind
+from model.ledger import Flow, World
+
+
+class AILab(CapacityOwner):
+    type_label = "AI lab"
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.revenue0_q = self.cal.revenue_usd_bn_per_year / 4.0
+        self.take_share = 1.0
+        self.nvidia_gw_bought = 0.0
+        self.amd_gw_bought = 0.0
+        self.plans_nvidia = False  # OpenAI's LOI with Nvidia (E066)
+        self.plans_amd = False  # OpenAI's deal with AMD (E108)
+
+    # -- operating account ---------------------------------------------------------------------------------------
+    def non_compute_costs(self, revenue: float) -> float:
+        """Staff, research and sales costs grow with revenue at an elasticity below one."""
+        b = self.model.p.behaviour
+        base = (1.0 - self.cal.cash_margin) * self.revenue0_q
+        return base * (max(revenue, 1e-9) / self.revenue0_q) ** b.lab_opex_scale_elasticity
+
+    def operate(self) -> None:
+        if self.liquidated:
+            return
+        m, b = self.model, self.model.p.behaviour
+        energised, _ = self.gw()
+        revenue = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
+        self.earn(revenue)
+        opex = self.non_compute_costs(revenue) + b.ai_opex_usd_bn_per_gw_year / 4.0 * energised
+        self.spend(opex)
+        if m.microsoft is not None and self.name == "OpenAI" and m.p.circular.loop_l5_microsoft_openai:
+            share = m.p.circular.microsoft_revenue_share * revenue
+            self.spend(share, m.microsoft.party, Flow.REVENUE_SHARE)
+            opex += share
+        self.revenue_q = revenue
+        self.ai_revenue_q = revenue
+        self.opex_q = opex
+        self.operating_cash_q = revenue - opex
+
+    def burn_q(self) -> float:
+        """Cash burn per quarter: operating costs plus compute contract fees less revenue."""
+        return max(0.0, self.opex_q + self.model.compute_fees_due(self.party) - self.revenue_q)
+
+    def cash_buffer(self) -> float:
+        return self.model.p.behaviour.lab_cash_buffer_quarters * self.burn_q()
+
+    # -- decisions ---------------------------------------------------------------------------------------------
+    def planned_gw(self) -> tuple[float, float]:
+        """GW of Nvidia and AMD chips planned this quarter (OpenAI's deals; zero for other labs)."""
+        c, q = self.model.p.circular, self.model.quarter
+        nvidia = amd = 0.0
+        if self.plans_nvidia and q >= c.openai_first_nvidia_quarter:
+            cap_gw = c.nvidia_openai_max_usd_bn / max(c.nvidia_equity_per_gw_usd_bn, 1e-9)
+            nvidia = max(0.0, min(c.openai_nvidia_gw_per_quarter, cap_gw - self.nvidia_gw_bought))
+        if self.plans_amd and q >= c.openai_first_nvidia_quarter:
+            amd = max(0.0, min(c.amd_gw_total / 16.0, c.amd_gw_total - self.amd_gw_bought))
+        return nvidia, amd
+
+    def decide(self) -> None:
+        if self.liquidated:
+            return
+        m, c, t = self.model, self.model.p.circular, self.model.p.technology
+        nvidia_gw, amd_gw = self.planned_gw()
+        # demand signal: a lab slows its own build-out when the market has idle capacity
+        slow = max(0.0, min(1.0, m.market.utilisation / m.p.demand.initial_utilisation)) ** 2
+        nvidia_gw *= slow
+        amd_gw *= slow
+        # vendor equity comes with the GW (loop L1); without it the lab must fund the chips itself
+        if (
+            nvidia_gw > 0
+            and m.nvidia is not None
+            and c.circular_financing
+            and c.loop_l1_nvidia_openai
+            and m.nvidia.will_invest_in(self)
+        ):
+            room = c.nvidia_openai_max_usd_bn - m.nvidia.invested_openai
+            got = m.credit.invest(
+                m.nvidia,
+                self,
+                min(room, c.nvidia_equity_per_gw_usd_bn * nvidia_gw),
+                loop=1,
+                why=f"for {nvidia_gw:.2f} GW of its chips",
+            )
+            m.nvidia.invested_openai += got
+        cost = nvidia_gw * (t.chip_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw) + amd_gw * (
+            c.amd_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw
+        )
+        need = self.funding_need(cost)
+        if need > 0:
+            self.raise_equity(need)
+        spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer() * 0.5
+        scale = 1.0 if cost <= 0 else max(0.0, min(1.0, spendable / cost))
+        if cost > 0 and scale < 0.999:
+            m.log(
+                "capex_cut",
+                self.name,
+                f"{self.name} buys only {scale:.0%} of its planned chips",
+                "",
+                cost * (1 - scale),
+            )
+        if nvidia_gw * scale > 1e-9:
+            self.buy_gw(nvidia_gw * scale, chip_seller=m.nvidia.party if m.nvidia else int(World.SUPPLIERS))
+            self.nvidia_gw_bought += nvidia_gw * scale
+        if amd_gw * scale > 1e-9:
+            self.buy_gw(amd_gw * scale, chip_cost_per_gw=c.amd_cost_usd_bn_per_gw, chip_seller=int(World.AMD))
+            self.amd_gw_bought += amd_gw * scale
+            self.vest_warrants(amd_gw * scale)
+        # take-or-pay: take only the minimum when the cash would not last the buffer
+        short = self.cash - m.scheduled_dues(self.party) < 0.25 * self.cash_buffer()
+        new_share = c.take_or_pay_min_share if short else 1.0
+        if new_share != self.take_share:
+            verb = (
+                "cuts its compute take to the take-or-pay minimum"
+                if short
+                else "takes its full compute again"
+            )
+            m.log("take_or_pay", self.name, f"{self.name} {verb}", "", 0.0)
+        self.take_share = new_share
+
+    def raise_equity(self, need: float) -> float:
+        m = self.model
+        cap = m.p.behaviour.lab_equity_issue_max_share * m.market.value[self.party] * m.market.credit_mood()
+        amount = min(need, cap)
+        if amount <= 0 or self.in_default:
+            return 0.0
+        m.credit._dilute(self, amount)
+        m.ledger.contribute(World.OUTSIDE_INVESTORS, self.party, amount)
+        m.log(
+            "equity",
+            self.name,
+            f"{self.name} raises {amount:.1f}bn from outside investors at a "
+            f"{m.market.value[self.party]:.0f}bn valuation",
+            "outside investors",
+            amount,
+        )
+        return amount
+
+    def vest_warrants(self, gw: float) -> None:
+        """AMD warrants vest with the GW bought (loop L3)."""
+        m, c = self.model, self.model.p.circular
+        if not (c.circular_financing and c.loop_l3_amd_warrants):
+            return
+        book = m.ledger.contracts
+        for cid in book.active(Kind.WARRANT):
+            if book.creditor[cid] == self.party and book.extra[cid] > 0:
+                vest = min(book.extra[cid], c.amd_warrant_shares_m * gw / max(c.amd_gw_total, 1e-9))
+                book.extra[cid] -= vest
+                book.fraction[cid] += vest  # value follows at the next mark, through the ledger
+
+    def raise_liquidity(self, shortfall: float) -> float:
+        """Short of cash for what is due: exercise vested warrants and sell the shares, then sell equity."""
+        m = self.model
+        got = 0.0
+        book = m.ledger.contracts
+        for cid in book.active(Kind.WARRANT):
+            if book.creditor[cid] == self.party and book.value[cid] > 0:
+                value = float(book.value[cid])
+                m.ledger.cash_settle([cid], [value], Flow.HEDGE)
+                book.fraction[cid] = 0.0
+                m.circularity.provide(int(World.AMD), self.party, value)
+                m.log(
+                    "warrant",
+                    self.name,
+                    f"{self.name} exercises AMD warrants and sells the shares for {value:.1f}bn",
+                    "AMD",
+                    value,
+                )
+                got += value
+        if got < shortfall:
+            got += self.raise_equity(shortfall - got)
+        return got

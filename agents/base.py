@@ -1,0 +1,143 @@
+"""The common base of every firm in creditloop: a Mesa agent tied to one ledger party.
+
+A firm never writes balances: it reads its books through the ledger and acts through the ledger, the credit
+market and contracts. Decision rules of each type are in the sibling modules and in docs/ODD.md ("Agents").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.ledger import Flow, World
+
+if TYPE_CHECKING:
+    from model.economy import CreditLoopModel
+
+
+class Firm(mesa.Agent):
+    """A firm: one ledger party plus the state its decision rules remember."""
+
+    type_label = "firm"
+    listed = True  # has an equity market value
+
+    def __init__(self, model: CreditLoopModel, name: str, *, synthetic: bool = False):
+        super().__init__(model)
+        self.name = name
+        self.synthetic = synthetic
+        self.party = (
+            model.ledger.add_party(name) if name not in model.ledger.names else model.ledger.names.index(name)
+        )
+        model.register_party(self)
+        self.in_default = False
+        self.liquidated = False
+        self.excluded_until = -1
+        self.revenue_q = 0.0  # last quarter's revenue (all lines)
+        self.ai_revenue_q = 0.0
+        self.opex_q = 0.0
+        self.capex_q = 0.0
+        self.operating_cash_q = 0.0
+        self.funding_shortfall = 0.0
+        self.restructurings = 0
+        self.revenue_history: list[float] = []
+        self.growth0 = 0.0  # revenue growth priced in at the start (set by the economy builder)
+
+    # -- read the books ----------------------------------------------------------------------------------------
+    @property
+    def ledger(self):
+        return self.model.ledger
+
+    @property
+    def cash(self) -> float:
+        return float(self.ledger.cash[self.party])
+
+    @property
+    def debt(self) -> float:
+        return float(self.model.debt_cache[self.party])
+
+    @property
+    def debt_on_balance_sheet(self) -> float:
+        return float(self.model.debt_on_bs_cache[self.party])
+
+    @property
+    def equity(self) -> float:
+        return float(self.ledger.paid_in[self.party] + self.ledger.retained[self.party])
+
+    @property
+    def valuation(self) -> float:
+        return float(self.model.market.value[self.party])
+
+    @property
+    def excluded(self) -> bool:
+        return self.in_default or self.model.quarter < self.excluded_until
+
+    def balance_sheet(self) -> dict[str, float]:
+        return self.ledger.balance_sheet(self.party)
+
+    def net_leverage(self) -> float:
+        """Net reported debt over annualised operating cash flow (inf when cash flow is not positive), both as
+        of the start of the quarter, so that money raised this quarter does not flatter it."""
+        net = self.debt_on_balance_sheet - float(self.model.cash_cache[self.party])
+        ocf = 4.0 * self.operating_cash_q
+        if net <= 0:
+            return 0.0
+        return net / ocf if ocf > 0 else float("inf")
+
+    # -- acting through the ledger -----------------------------------------------------------------------------
+    def earn(self, amount: float, payer: int = World.END_CUSTOMERS, flow: Flow = Flow.REVENUE) -> None:
+        if amount > 0:
+            self.ledger.pay(payer, self.party, amount, flow)
+
+    def spend(self, amount: float, payee: int = World.SUPPLIERS, flow: Flow = Flow.OPEX) -> float:
+        """Pay an operating cost; if cash is short, pay what there is (the rest becomes a funding shortfall)."""
+        paid = float(min(max(amount, 0.0), max(self.cash, 0.0)))
+        if paid > 0:
+            self.ledger.pay(self.party, payee, paid, flow)
+        self.funding_shortfall += max(amount, 0.0) - paid
+        return paid
+
+    def fundamental(self, *, record: bool = True) -> float:
+        """What the equity market values: annualised revenue, scaled by how its growth compares with the
+        growth priced in at the start (a growth-adjusted multiple: F = R x (1+g)/(1+g0)).
+        ``record`` appends this quarter's revenue to the history (once a quarter, at the marks)."""
+        history = self.revenue_history if record else [*self.revenue_history]
+        history.append(4.0 * self.revenue_q)
+        if len(history) > 5:
+            history.pop(0)
+        growth = history[-1] / history[0] - 1.0 if history[0] > 0 and len(history) == 5 else self.growth0
+        premium = (1.0 + min(max(growth, -0.9), 2.0)) / (1.0 + self.growth0)  # growth read within -90%..+200%
+        return max(history[-1] * premium, 1e-3)
+
+    # -- phases (overridden by types) ---------------------------------------------------------------------------
+    def observe(self) -> None:
+        pass
+
+    def decide(self) -> None:
+        pass
+
+    def operate(self) -> None:
+        pass
+
+    def end_quarter(self) -> None:
+        pass
+
+    def active(self) -> bool:
+        return not self.liquidated
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+
+def capacity_of(model, party: int) -> tuple[float, float]:
+    """(energised GW, GW waiting for power or under construction) owned by a party."""
+    cap = model.ledger.capacity
+    own = cap.view("active") & (cap.view("owner") == party)
+    energised = float(cap.view("gw")[own & cap.view("energised")].sum())
+    pending = float(cap.view("gw")[own & ~cap.view("energised")].sum())
+    return energised, pending
+
+
+def clip(x: float, lo: float, hi: float) -> float:
+    return float(np.clip(x, lo, hi))

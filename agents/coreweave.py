@@ -1,0 +1,66 @@
+"""Neoclouds (CoreWeave and synthetic look-alikes): GPU clouds funded by GPU-backed private credit.
+
+A neocloud grows capacity toward its contracted backlog, borrows against the GPUs it buys (loan-to-value
+covenant, margin calls), sells compute under take-or-pay contracts, and relies on Nvidia's backstop for unsold
+capacity until it ends. Rules: docs/ODD.md, "Agents: neoclouds".
+"""
+
+from __future__ import annotations
+
+from agents.builder import CapacityOwner
+from model.contracts import Kind
+
+GPU_LOAN_SPREAD_IG_BACKED = 0.0625  # E085: 6.00-6.50pp for loans on IG-customer contracts
+GPU_LOAN_SPREAD_OTHER = 0.13  # E085: 13pp for loans without IG-customer contracts
+
+
+class Neocloud(CapacityOwner):
+    type_label = "neocloud"
+
+    def decide(self) -> None:
+        if self.liquidated:
+            return
+        m = self.model
+        self.capex_growth = self.planned_capex_growth()
+        self.capex_desired_q *= self.annual_growth_to_quarter(self.capex_growth)
+        contracted = m.contracted_gw(self.party, within=m.p.technology.build_lag_quarters + 4)
+        energised, pending = self.gw()
+        gap_gw = max(0.0, contracted - energised - pending)
+        desired = max(
+            self.capex_desired_q, gap_gw / (4.0 * m.p.behaviour.backlog_build_years) * self.cost_per_gw
+        )
+        self.invest_with_gpu_loans(desired)
+
+    def invest_with_gpu_loans(self, desired: float) -> float:
+        m, b = self.model, self.model.p.behaviour
+        chips_share = m.p.technology.chip_cost_usd_bn_per_gw / self.cost_per_gw
+        spread = (
+            GPU_LOAN_SPREAD_IG_BACKED if m.contracted_gw(self.party, within=0) > 0 else GPU_LOAN_SPREAD_OTHER
+        )
+        need = self.funding_need(desired)
+        loan = 0.0
+        if need > 0:
+            loan = m.credit.borrow_private(
+                self,
+                min(need, b.gpu_loan_advance_rate * chips_share * desired),
+                Kind.GPU_LOAN,
+                spread=spread,
+                tenor_q=round(4 * b.gpu_loan_tenor_years),
+                ltv_max=b.gpu_loan_ltv_max,
+            )
+            self.fund(need - loan, ("bonds", "equity"))
+        spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer()
+        capex = min(desired, max(spendable, 0.0))
+        if capex < 0.9 * desired:
+            m.log(
+                "capex_cut",
+                self.name,
+                f"{self.name} cuts capex to {capex:.1f}bn from {desired:.1f}bn",
+                "",
+                desired - capex,
+            )
+            self.capex_desired_q = capex
+        cid = self.buy_gw(capex / self.cost_per_gw)
+        if loan > 0:
+            m.attach_collateral(self.party, cid)
+        return capex

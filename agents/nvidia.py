@@ -1,0 +1,63 @@
+"""Nvidia: the chip vendor that finances its own demand (loops L1, L4, L7).
+
+It sells chips (to the modelled firms, who pay it in their capacity purchases, and to the rest of the world),
+pays its cost of goods and operating costs, invests equity in customers per GW they deploy, and honours its
+capacity backstop for CoreWeave. It stops investing when its own valuation or its customers' credit turns.
+Rules: docs/ODD.md, "Agents: Nvidia".
+"""
+
+from __future__ import annotations
+
+from agents.base import Firm
+
+
+class ChipVendor(Firm):
+    type_label = "chip vendor"
+
+    def __init__(self, model, name, calibration, **kw):
+        super().__init__(model, name, **kw)
+        self.cal = calibration
+        self.outside_revenue0_q = 0.0  # set by the economy builder: revenue not from modelled buyers
+        self.chip_sales_q = 0.0
+        self.cash_target = calibration.cash_usd_bn
+        self.invested_openai = 0.0
+        self.willing = True
+
+    def decide(self) -> None:
+        """Keep investing while its share price is within 40% of its peak, the mood holds and the customer
+        is not in default (the unwinding path of the digest: "Nvidia might not make further investments")."""
+        m = self.model.market
+        peak = m.value_peak[self.party]
+        was = self.willing
+        self.willing = (
+            m.value[self.party] >= 0.6 * peak and m.sentiment_for_credit() >= 0.25 and not self.in_default
+        )
+        if was and not self.willing:
+            self.model.log("vendor_stop", self.name, f"{self.name} stops investing in its customers", "", 0.0)
+
+    def will_invest_in(self, customer: Firm) -> bool:
+        return self.willing and not customer.excluded
+
+    def operate(self) -> None:
+        m = self.model
+        outside = self.outside_revenue0_q * m.market.demand_index**0.5
+        self.earn(outside)
+        revenue = outside + self.chip_sales_q
+        cost = (1.0 - self.cal.cash_margin) * revenue
+        self.spend(cost)
+        self.revenue_q = revenue
+        self.ai_revenue_q = revenue
+        self.opex_q = cost
+        self.operating_cash_q = revenue - cost
+
+    def pay_out(self) -> None:
+        from model.ledger import Flow, World
+
+        excess = self.cash - self.cash_target
+        if excess > 0 and not self.in_default:
+            self.ledger.pay(
+                self.party,
+                World.OUTSIDE_INVESTORS,
+                excess * self.model.p.behaviour.payout_share,
+                Flow.DIVIDEND,
+            )

@@ -1,0 +1,79 @@
+"""Oracle: a leveraged builder of capacity for one dominant customer (OpenAI).
+
+It orders the GW its compute contracts will need, funds them through bank project loans kept in project
+companies (loop L2, reference + 2.5pp, 4 years), then bonds and equity, and cuts capex as soon as its main
+customer pays short, before it runs out of cash itself. Rules: docs/ODD.md, "Agents: Oracle".
+"""
+
+from __future__ import annotations
+
+from agents.builder import CapacityOwner
+
+PROJECT_LOAN_SPREAD = 0.025  # S049: ~2.5pp over the reference rate; a contract term, not a behaviour setting
+
+
+class Oracle(CapacityOwner):
+    type_label = "leveraged builder"
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.squeezed_since = -1
+
+    def decide(self) -> None:
+        if self.liquidated:
+            return
+        m = self.model
+        lag = m.p.technology.build_lag_quarters
+        contracted = m.contracted_gw(self.party, within=lag + 4)
+        energised, pending = self.gw()
+        gap_gw = max(0.0, contracted - energised - pending)
+        squeezed = m.customer_shortfall(self.party) > 1e-6
+        if squeezed and self.squeezed_since < 0:
+            self.squeezed_since = m.quarter
+            m.log(
+                "capex_cut",
+                self.name,
+                f"{self.name} halts its build-out: a customer pays short",
+                "",
+                self.capex_desired_q,
+            )
+        if squeezed:
+            gap_gw = 0.0
+            self.capex_desired_q *= 0.5
+        else:
+            self.squeezed_since = -1
+            self.capex_growth = self.planned_capex_growth()
+            self.capex_desired_q *= self.annual_growth_to_quarter(self.capex_growth)
+        desired = max(
+            self.capex_desired_q, gap_gw / (4.0 * m.p.behaviour.backlog_build_years) * self.cost_per_gw
+        )
+        order = (
+            ("project_loans", "bonds", "equity")
+            if m.p.circular.loop_l2_oracle_buildout
+            else ("bonds", "equity")
+        )
+        self.invest_in_capacity(desired, order)
+
+    def fund(self, need: float, order: tuple[str, ...]) -> float:
+        raised = 0.0
+        if "project_loans" in order:
+            raised += self.model.credit.borrow_bank(
+                self,
+                need,
+                spread=PROJECT_LOAN_SPREAD,
+                tenor_q=4 * self.model.p.credit.loan_tenor_years,
+                off_balance_sheet=True,
+                loop=2,
+                label="project loans through project companies",
+            )
+            order = tuple(o for o in order if o != "project_loans")
+        return raised + super().fund(need - raised, order)
+
+    def raise_liquidity(self, shortfall: float) -> float:
+        """Short of cash to pay what is due: draw the revolving credit line from the banks."""
+        got = self.model.credit.borrow_bank(self, shortfall, spread=0.015, tenor_q=4, label="its revolver")
+        if got > 0:
+            self.model.log(
+                "revolver", self.name, f"{self.name} draws {got:.1f}bn on its revolver", "banks", got
+            )
+        return got

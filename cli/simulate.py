@@ -1,0 +1,99 @@
+"""`run.py simulate`: one scenario run, or a twin run with and without circular financing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from params.loader import ParameterError, differences, parse_assignments, resolve
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="baseline", help="scenario name (see `run.py scenarios`)")
+    p.add_argument("--scenario-file", type=Path, help="a scenario TOML file (instead of --scenario)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter, e.g. --set demand.ai_growth_initial_annual=0.3 (repeatable)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--quarters", type=int, help="quarters to simulate (default: run.quarters)")
+    p.add_argument("--no-circular", action="store_true", help="switch all circular financing off")
+    p.add_argument("--twin", action="store_true", help="run with and without circular financing, same seed")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--csv", action="store_true", help="also write CSV copies")
+
+
+def configure(args) -> tuple[str, object]:
+    """Validate everything before anything runs."""
+    overrides = parse_assignments(args.set)
+    if args.quarters is not None:
+        overrides["run.quarters"] = args.quarters
+    if args.no_circular and args.twin:
+        raise ParameterError("--no-circular and --twin cannot be combined (the twin runs both)")
+    if args.no_circular:
+        overrides["circular.circular_financing"] = False
+    if args.seed < 0:
+        raise ParameterError(f"--seed: value {args.seed} is not allowed; use a non-negative integer")
+    scenario, params = resolve(args.scenario, args.scenario_file, overrides)
+    return scenario.name, params
+
+
+def simulate(args) -> int:
+    from model.runner import run_simulation, run_twin, write_outputs
+
+    name, params = configure(args)
+    console = Console()
+    doc = {
+        "scenario": name,
+        "seed": args.seed,
+        "overrides": differences(params),
+        "shocks": [s.model_dump() for s in params.shocks],
+    }
+    if args.twin:
+        with_c, without, ratios = run_twin(params, args.seed, scenario=name)
+        results = [with_c, without]
+        doc.update(summary=with_c.summary, summary_without_circular=without.summary, amplification=ratios)
+    else:
+        result = run_simulation(params, args.seed, scenario=name)
+        results = [result]
+        doc.update(summary=result.summary, circular=params.circular.circular_financing)
+    write_outputs(args.out, results, doc, csv=args.csv)
+    _print_summary(console, name, args.seed, results, doc.get("amplification"))
+    console.print(
+        f"wrote {args.out}/ (model, agents, events .parquet{' and .csv' if args.csv else ''}, summary.json)"
+    )
+    return 0
+
+
+def _print_summary(console: Console, name: str, seed: int, results, ratios) -> None:
+    table = Table(title=f"creditloop: {name}, seed {seed}")
+    table.add_column("metric")
+    for r in results:
+        table.add_column("circular on" if r.circular else "circular off", justify="right")
+    if ratios:
+        table.add_column("ratio on/off", justify="right")
+    keys = {
+        "boom_peak": "peak_capex_usd_bn_per_quarter",
+        "bust_depth": "bust_depth",
+        "defaults": "defaults",
+        "lender_losses": "lender_losses_usd_bn",
+        "nvidia_peak_revenue": "peak_nvidia_revenue_usd_bn_per_quarter",
+    }
+    inverse = {v: k for k, v in keys.items()}
+    for key in results[0].summary:
+        cells = [_fmt(r.summary[key]) for r in results]
+        if ratios:
+            ratio = ratios.get(inverse.get(key, ""), "")
+            cells.append("" if ratio == "" else ("n/a" if ratio is None else f"{ratio:.2f}"))
+        table.add_row(key, *cells)
+    console.print(table)
+
+
+def _fmt(value) -> str:
+    return f"{value:,.3f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,1 @@
+"""creditloop's model: contracts, the ledger, markets, settlement and clearing, and the Mesa model."""

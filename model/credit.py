@@ -1,0 +1,262 @@
+"""The credit and equity markets firms fund themselves in: IG and high-yield bonds, private credit (SPVs,
+GPU-backed loans), bank loans, equity issues and vendor stakes. Every deal is a contract opened through the
+ledger. Rules: docs/ODD.md, "Submodel: funding".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.contracts import Kind
+from model.ledger import World
+
+if TYPE_CHECKING:
+    from agents.base import Firm
+    from model.economy import CreditLoopModel
+
+
+class CreditMarket:
+    def __init__(self, model: CreditLoopModel):
+        self.model = model
+        self.ig_left = 0.0
+        self.hy_left = 0.0
+        self.issued_ig_q = 0.0
+        self.issued_hy_q = 0.0
+
+    def begin_quarter(self) -> None:
+        c, mood = self.model.p.credit, self.model.market.credit_mood()
+        self.ig_left = c.bond_market_usd_bn_per_quarter * mood
+        self.hy_left = c.hy_market_usd_bn_per_quarter * mood
+        self.issued_ig_q = self.issued_hy_q = 0.0
+
+    # -- bonds -------------------------------------------------------------------------------------------------
+    def investment_grade(self, firm: Firm) -> bool:
+        return not firm.excluded and firm.net_leverage() <= self.model.p.credit.ig_max_net_leverage
+
+    def issue_bond(
+        self, firm: Firm, amount: float, *, tenor_years: int | None = None, extra_spread: float = 0.0
+    ) -> float:
+        """IG issuers sell to the bond market (outside investors); high-yield issuers sell to private funds."""
+        if amount <= 0 or firm.excluded:
+            return 0.0
+        m, ledger = self.model, self.model.ledger
+        tenor_q = 4 * (tenor_years or m.p.credit.bond_tenor_years)
+        if self.investment_grade(firm):
+            take = min(amount, self.ig_left)
+            if take <= 0:
+                return 0.0
+            self.ig_left -= take
+            self.issued_ig_q += take
+            coupon = m.market.reference_rate + m.market.ig_spread + extra_spread
+            ledger.open_contract(
+                Kind.BOND,
+                World.OUTSIDE_INVESTORS,
+                firm.party,
+                principal=take,
+                cash=take,
+                maturity_q=m.quarter + tenor_q,
+                fixed_rate=coupon,
+            )
+            m.log(
+                "bond",
+                firm.name,
+                f"{firm.name} sells {take:.1f}bn of IG bonds at {coupon:.2%}",
+                "bond market",
+                take,
+            )
+            return take
+        take = min(amount, self.hy_left)
+        got = self._from_funds(
+            firm,
+            take,
+            Kind.BOND,
+            fixed_rate=m.market.reference_rate + m.market.hy_spread + extra_spread,
+            tenor_q=min(tenor_q, 24),
+        )
+        self.hy_left -= got
+        self.issued_hy_q += got
+        if got > 0:
+            m.log(
+                "bond",
+                firm.name,
+                f"{firm.name} sells {got:.1f}bn of high-yield bonds to private credit",
+                "private credit",
+                got,
+            )
+        return got
+
+    # -- private credit ----------------------------------------------------------------------------------------
+    def _from_funds(
+        self,
+        firm: Firm,
+        amount: float,
+        kind: Kind,
+        *,
+        tenor_q: int,
+        fixed_rate: float = 0.0,
+        spread: float = 0.0,
+        floating: bool = False,
+        amortising: bool = False,
+        loop: int = 0,
+        **terms,
+    ) -> float:
+        m = self.model
+        funds = [f for f in m.funds if f.appetite > 0 and f.active()]
+        if amount <= 0 or not funds or firm.excluded:
+            return 0.0
+        appetite = np.array([f.appetite for f in funds])
+        total = min(amount, float(appetite.sum()))
+        shares = appetite / appetite.sum() * total
+        for fund, share in zip(funds, shares, strict=True):
+            if share <= 1e-9:
+                continue
+            m.ledger.open_contract(
+                kind,
+                fund.party,
+                firm.party,
+                principal=share,
+                cash=share,
+                maturity_q=m.quarter + tenor_q,
+                fixed_rate=fixed_rate,
+                spread=spread,
+                floating=floating,
+                amortising=amortising,
+                loop=loop,
+                **terms,
+            )
+            fund.appetite -= share
+        return total
+
+    def borrow_private(
+        self,
+        firm: Firm,
+        amount: float,
+        kind: Kind,
+        *,
+        spread: float,
+        tenor_q: int,
+        loop: int = 0,
+        off_balance_sheet: bool = False,
+        **terms,
+    ) -> float:
+        """Floating-rate private credit: an SPV facility (off balance sheet) or a GPU-backed loan."""
+        got = self._from_funds(
+            firm,
+            amount,
+            kind,
+            tenor_q=tenor_q,
+            spread=spread,
+            floating=True,
+            amortising=True,
+            loop=loop,
+            off_balance_sheet=off_balance_sheet,
+            **terms,
+        )
+        if got > 0:
+            what = "an off-balance-sheet SPV facility" if kind is Kind.SPV_FACILITY else "a GPU-backed loan"
+            self.model.log(
+                "private_credit",
+                firm.name,
+                f"{firm.name} raises {got:.1f}bn in {what} at reference + {spread:.2%}",
+                "private credit",
+                got,
+            )
+        return got
+
+    # -- banks -------------------------------------------------------------------------------------------------
+    def borrow_bank(
+        self,
+        firm: Firm,
+        amount: float,
+        *,
+        spread: float,
+        tenor_q: int,
+        off_balance_sheet: bool = False,
+        amortising: bool = False,
+        loop: int = 0,
+        label: str = "a bank loan",
+    ) -> float:
+        m = self.model
+        banks = [b for b in m.banks if b.appetite > 0 and b.active()]
+        if amount <= 0 or not banks or firm.excluded:
+            return 0.0
+        appetite = np.array([b.appetite for b in banks])
+        total = min(amount, float(appetite.sum()))
+        for bank, share in zip(banks, appetite / appetite.sum() * total, strict=True):
+            if share <= 1e-9:
+                continue
+            m.ledger.open_contract(
+                Kind.BANK_LOAN,
+                bank.party,
+                firm.party,
+                principal=share,
+                cash=share,
+                maturity_q=m.quarter + tenor_q,
+                spread=spread,
+                floating=True,
+                amortising=amortising,
+                off_balance_sheet=off_balance_sheet,
+                loop=loop,
+            )
+            bank.appetite -= share
+        if total > 0:
+            m.log(
+                "bank_loan",
+                firm.name,
+                f"{firm.name} borrows {total:.1f}bn from banks ({label})",
+                "banks",
+                total,
+            )
+        return total
+
+    # -- equity ------------------------------------------------------------------------------------------------
+    def _dilute(self, issuer: Firm, amount: float) -> float:
+        """Post-money: existing stakes shrink by V/(V+amount); returns the new investor's fraction."""
+        m = self.model
+        v = max(m.market.value[issuer.party], 1e-6)
+        c = m.ledger.contracts
+        rows = c.active(Kind.EQUITY_STAKE)
+        rows = rows[c.debtor[rows] == issuer.party]
+        c.fraction[rows] *= v / (v + amount)
+        for arr in (m.market.value, m.market.value_prev):
+            arr[issuer.party] += amount
+        m.market.raised[issuer.party] += amount
+        m.equity_raised_q[issuer.party] = m.equity_raised_q.get(issuer.party, 0.0) + amount
+        return amount / (v + amount)
+
+    def sell_equity(self, firm: Firm, amount: float, *, buyer: str = "outside investors") -> float:
+        """Sell new shares to outside investors, at most a share of market value per quarter (private firms
+        and listed ones alike), only while the firm is not in default."""
+        m = self.model
+        if amount <= 0 or firm.in_default:
+            return 0.0
+        cap = m.p.credit.equity_issue_max_share * m.market.value[firm.party] * m.market.credit_mood()
+        take = float(min(amount, cap))
+        if take <= 0:
+            return 0.0
+        self._dilute(firm, take)
+        m.ledger.contribute(World.OUTSIDE_INVESTORS, firm.party, take)
+        m.log("equity", firm.name, f"{firm.name} raises {take:.1f}bn of equity from {buyer}", buyer, take)
+        return take
+
+    def invest(self, investor: Firm, issuer: Firm, amount: float, *, loop: int = 0, why: str = "") -> float:
+        """An agent buys new shares of another agent (vendor equity): an EQUITY_STAKE contract."""
+        m = self.model
+        amount = float(min(amount, max(investor.cash, 0.0)))
+        if amount <= 0 or issuer.in_default:
+            return 0.0
+        fraction = self._dilute(issuer, amount)
+        m.ledger.open_contract(
+            Kind.EQUITY_STAKE, investor.party, issuer.party, cash=amount, fraction=fraction, loop=loop
+        )
+        m.circularity.provide(investor.party, issuer.party, amount)
+        m.log(
+            "vendor_equity",
+            investor.name,
+            f"{investor.name} invests {amount:.1f}bn in {issuer.name}{' ' + why if why else ''}",
+            issuer.name,
+            amount,
+        )
+        return amount

@@ -1,0 +1,416 @@
+"""Initialisation (docs/ODD.md, "Initialisation"): the calibrated economy at the start of 2025Q4.
+
+Opening balance sheets come from the parameter schema (which cites facts.csv); contracts that already exist are
+booked as opening positions; the deals of 2025Q4 (DEFAULTS.md section 4) are scripted as first-quarter actions in
+:func:`scripted_deals`, so they flow through the ledger like every later deal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agents.ai_lab import AILab
+from agents.bank import Bank
+from agents.coreweave import Neocloud
+from agents.hyperscaler import Hyperscaler
+from agents.nvidia import ChipVendor
+from agents.oracle import Oracle
+from agents.private_credit import PrivateCreditFund
+from model.contracts import Kind
+from model.ledger import World
+from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES
+
+if TYPE_CHECKING:
+    from model.economy import CreditLoopModel
+
+DISPLAY = {
+    "meta": "Meta",
+    "microsoft": "Microsoft",
+    "alphabet": "Alphabet",
+    "amazon": "Amazon",
+    "oracle": "Oracle",
+    "coreweave": "CoreWeave",
+    "nvidia": "Nvidia",
+    "openai": "OpenAI",
+    "xai": "xAI",
+    "anthropic": "Anthropic",
+    "blue_owl": "Blue Owl",
+    "pimco": "PIMCO",
+    "apollo": "Apollo",
+    "jpmorgan": "JPMorgan",
+    "mufg": "MUFG",
+    "deutsche_bank": "Deutsche Bank",
+}
+LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # opening bonds mature in equal slices (assumption: a typical IG ladder)
+OPENING_CAPACITY_AGE_Q = 4  # opening capacity is a year old on average (assumption: 2024-25 build-out)
+
+
+def build_agents(model: CreditLoopModel) -> None:
+    p = model.p
+    for key in HYPERSCALER_NAMES:
+        Hyperscaler(model, DISPLAY[key], getattr(p, key))
+    model.nvidia = ChipVendor(model, "Nvidia", p.nvidia)
+    Oracle(model, "Oracle", p.oracle)
+    Neocloud(model, "CoreWeave", p.coreweave)
+    for key in ("openai", "xai", "anthropic"):
+        AILab(model, DISPLAY[key], getattr(p, key))
+    for key in FUND_NAMES:
+        PrivateCreditFund(model, DISPLAY[key], getattr(p, key))
+    for key in BANK_NAMES:
+        Bank(model, DISPLAY[key], getattr(p, key))
+    model.microsoft = model.firm("Microsoft")
+    openai = model.firm("OpenAI")
+    openai.plans_nvidia = openai.plans_amd = True
+
+
+def circular_on(model: CreditLoopModel, loop: str) -> bool:
+    c = model.p.circular
+    return c.circular_financing and getattr(c, loop)
+
+
+def open_books(model: CreditLoopModel) -> None:
+    """Opening positions and balance sheets. Equity comes out at the calibrated book equity: the residual
+    between it and the modelled items is 'other assets' (or 'other liabilities' when negative)."""
+    p, ledger = model.p, model.ledger
+    t, cr, ci = p.technology, p.credit, p.circular
+    age = OPENING_CAPACITY_AGE_Q
+    firm = model.firm
+
+    # capacity the firms own (AI labs rent theirs, except xAI's Colossus)
+    for f in model.capacity_owners():
+        gw = f.cal.ai_capacity_gw if f.type_label != "AI lab" or f.name == "xAI" else 0.0
+        if gw > 0:
+            ledger.open_capacity(
+                f.party,
+                gw,
+                gw * t.chip_cost_usd_bn_per_gw * (1 - age / (4 * t.gpu_accounting_life_years)),
+                gw * t.shell_cost_usd_bn_per_gw * (1 - age / (4 * t.shell_life_years)),
+                -age,
+            )
+
+    # legacy debt: corporate bonds held by the bond market, Microsoft's finance leases, CoreWeave's GPU loans
+    for f in model.corporates():
+        debt = f.cal.debt_usd_bn
+        if f.name == "CoreWeave":
+            _opening_gpu_loans(model, f, debt)
+            continue
+        for years in LEGACY_LADDER_YEARS:
+            if debt > 0:
+                ledger.open_contract(
+                    Kind.BOND,
+                    World.OUTSIDE_INVESTORS,
+                    f.party,
+                    principal=debt / len(LEGACY_LADDER_YEARS),
+                    maturity_q=4 * years,
+                    fixed_rate=cr.legacy_coupon_annual,
+                    start_q=-1,
+                    opening=True,
+                )
+    ledger.open_contract(
+        Kind.FINANCE_LEASE,
+        World.OUTSIDE_INVESTORS,
+        firm("Microsoft").party,
+        principal=p.deals.microsoft_finance_leases_usd_bn,
+        maturity_q=4 * cr.lease_years,
+        fixed_rate=cr.legacy_coupon_annual,
+        amortising=True,
+        start_q=-1,
+        opening=True,
+    )
+
+    # vendor and strategic stakes that exist at the start (loops L4, L5, L6)
+    if circular_on(model, "loop_l5_microsoft_openai"):
+        _opening_stake(
+            model,
+            "Microsoft",
+            "OpenAI",
+            ci.microsoft_openai_stake,
+            loop=5,
+            provided=ci.microsoft_openai_funded_usd_bn,
+        )
+    if circular_on(model, "loop_l4_coreweave_backstop"):
+        _opening_stake(model, "Nvidia", "CoreWeave", ci.nvidia_coreweave_stake, loop=4, provided=0.0)
+    if circular_on(model, "loop_l6_amazon_anthropic"):
+        anthropic = firm("Anthropic")
+        share = ci.amazon_anthropic_stake_usd_bn / anthropic.cal.market_value_usd_bn
+        _opening_stake(
+            model, "Amazon", "Anthropic", share, loop=6, provided=ci.amazon_anthropic_invested_usd_bn
+        )
+
+    # cash, the residual, and market values
+    for f in model.firms:
+        if isinstance(f, Bank):
+            rwa = f.cal.capital_usd_bn / f.cal.capital_ratio
+            cash = 0.1 * rwa
+            ledger.open_balance_sheet(
+                f.party, cash=cash, other_assets=rwa, other_liabs=rwa + cash - f.cal.capital_usd_bn
+            )
+            continue
+        if isinstance(f, PrivateCreditFund):
+            ledger.open_balance_sheet(f.party, cash=f.cal.capital_usd_bn - ledger.paid_in[f.party])
+            continue
+        residual = f.cal.book_equity_usd_bn - ledger.paid_in[f.party] - f.cal.cash_usd_bn
+        ledger.open_balance_sheet(
+            f.party, cash=f.cal.cash_usd_bn, other_assets=max(residual, 0.0), other_liabs=max(-residual, 0.0)
+        )
+        for arr in (
+            model.market.value,
+            model.market.value_prev,
+            model.market.value_start,
+            model.market.value_peak,
+        ):
+            arr[f.party] = f.cal.market_value_usd_bn
+
+    _opening_contracts(model)
+
+
+def _opening_gpu_loans(model, f, debt: float) -> None:
+    """CoreWeave's debt: 9% notes (E086) held by outside investors, the rest GPU-backed loans from the funds
+    secured on its opening capacity (E083-E085)."""
+    p, ledger = model.p, model.ledger
+    notes = min(p.deals.coreweave_notes_usd_bn, debt)
+    ledger.open_contract(
+        Kind.BOND,
+        World.OUTSIDE_INVESTORS,
+        f.party,
+        principal=notes,
+        maturity_q=22,
+        fixed_rate=p.deals.coreweave_notes_coupon,
+        start_q=-1,
+        opening=True,
+    )
+    cohort = int(
+        max((i for i in range(ledger.capacity.n) if ledger.capacity.owner[i] == f.party), default=-1)
+    )
+    funds = model.funds
+    total_cap = sum(x.cal.capital_usd_bn for x in funds)
+    for fund in funds:
+        share = (debt - notes) * fund.cal.capital_usd_bn / total_cap
+        ledger.open_contract(
+            Kind.GPU_LOAN,
+            fund.party,
+            f.party,
+            principal=share,
+            maturity_q=16,
+            spread=p.deals.coreweave_gpu_loan_spread,
+            floating=True,
+            amortising=True,
+            ltv_max=p.behaviour.gpu_loan_ltv_max,
+            collateral=cohort,
+            start_q=-1,
+            opening=True,
+        )
+
+
+def _opening_stake(model, holder: str, issuer: str, fraction: float, *, loop: int, provided: float) -> None:
+    h, i = model.firm(holder), model.firm(issuer)
+    value = fraction * i.cal.market_value_usd_bn
+    model.ledger.open_contract(
+        Kind.EQUITY_STAKE, h.party, i.party, cash=value, fraction=fraction, loop=loop, opening=True
+    )
+    model.circularity.provide(h.party, i.party, provided)
+
+
+def _compute(
+    model, provider: str, customer: str, gw: float, price_year: float, start: int, years: float, loop: int = 0
+) -> None:
+    quarters = round(4 * years)
+    model.ledger.open_contract(
+        Kind.COMPUTE,
+        model.firm(provider).party,
+        model.firm(customer).party,
+        principal=gw * price_year * years,
+        gw=gw,
+        price=price_year / 4.0,
+        min_share=model.p.circular.take_or_pay_min_share,
+        start_q=start,
+        maturity_q=start + quarters,
+        loop=loop,
+    )
+
+
+def _opening_contracts(model) -> None:
+    """Executory contracts (compute, backstop) and the AMD warrant, signed before or in 2025Q4."""
+    p, ci = model.p, model.p.circular
+    price = p.demand.compute_price_usd_bn_per_gw_year
+    cw_price = p.behaviour.coreweave_price_usd_bn_per_gw_year
+    openai, anthropic = model.firm("OpenAI"), model.firm("Anthropic")
+    _compute(
+        model,
+        "Microsoft",
+        "OpenAI",
+        openai.cal.ai_capacity_gw,
+        ci.azure_openai_price_usd_bn_per_gw_year,
+        0,
+        ci.aws_openai_years,
+        loop=5,
+    )
+    _compute(
+        model,
+        "Amazon",
+        "OpenAI",
+        ci.aws_openai_usd_bn / (ci.aws_openai_years * price),
+        price,
+        1,
+        ci.aws_openai_years,
+    )
+    _compute(model, "Amazon", "Anthropic", anthropic.cal.ai_capacity_gw, price, 0, 5, loop=6)
+    oracle_price = ci.oracle_openai_usd_bn / (ci.oracle_openai_years * max(ci.oracle_openai_gw, 1e-9))
+    _compute(
+        model,
+        "Oracle",
+        "OpenAI",
+        ci.oracle_openai_gw,
+        oracle_price,
+        ci.oracle_openai_start_quarter,
+        ci.oracle_openai_years,
+        loop=2,
+    )
+    other = ci.coreweave_backlog_usd_bn - ci.coreweave_openai_usd_bn
+    for customer, value in (
+        ("OpenAI", ci.coreweave_openai_usd_bn),
+        ("Microsoft", other * ci.coreweave_microsoft_share),
+        ("Meta", other * (1 - ci.coreweave_microsoft_share)),
+    ):
+        _compute(model, "CoreWeave", customer, value / (5 * cw_price), cw_price, 0, 5)
+    if circular_on(model, "loop_l4_coreweave_backstop"):
+        end_q = 4 * (ci.coreweave_backstop_end_year - 2025)
+        model.ledger.open_contract(
+            Kind.BACKSTOP,
+            model.firm("CoreWeave").party,
+            model.nvidia.party,
+            principal=ci.coreweave_backstop_usd_bn,
+            price=cw_price / 4.0,
+            start_q=0,
+            maturity_q=end_q,
+            loop=4,
+        )
+    if circular_on(model, "loop_l3_amd_warrants"):
+        model.ledger.open_contract(
+            Kind.WARRANT,
+            openai.party,
+            World.AMD,
+            extra=ci.amd_warrant_shares_m,
+            price=0.01,
+            maturity_q=4 * 5,
+            loop=3,
+        )
+
+
+def scripted_deals(model: CreditLoopModel) -> None:
+    """The 2025Q4 deals of DEFAULTS.md section 4, booked in the first quarter before firms decide."""
+    if model.quarter != 0:
+        return
+    p, ci, credit, ledger, dl = model.p, model.p.circular, model.credit, model.ledger, model.p.deals
+    ref = model.market.reference_rate
+    meta, oracle = model.firm("Meta"), model.firm("Oracle")
+    # Meta's bond: six tranches of 5-40 years, spreads rising from the 5- to the 40-year tranche
+    tenors = (5, 7, 10, 20, 30, 40)
+    for i, years in enumerate(tenors):
+        spread = dl.meta_bond_spread_short + (dl.meta_bond_spread_long - dl.meta_bond_spread_short) * i / 5
+        ledger.open_contract(
+            Kind.BOND,
+            World.OUTSIDE_INVESTORS,
+            meta.party,
+            principal=dl.meta_bond_usd_bn / 6,
+            cash=dl.meta_bond_usd_bn / 6,
+            maturity_q=4 * years,
+            fixed_rate=ref + spread,
+        )
+    model.log(
+        "bond",
+        "Meta",
+        f"Meta sells a {dl.meta_bond_usd_bn:.0f}bn bond in six tranches of 5 to 40 years",
+        "bond market",
+        dl.meta_bond_usd_bn,
+    )
+    # Hyperion: PIMCO/Blue Owl SPV bonds, off Meta's balance sheet, with a residual-value guarantee (loop L8)
+    if p.circular.loop_l8_meta_spv:
+        pimco, blue_owl = model.firm("PIMCO"), model.firm("Blue Owl")
+        for fund, amount in (
+            (pimco, dl.hyperion_pimco_usd_bn),
+            (blue_owl, dl.hyperion_usd_bn - dl.hyperion_pimco_usd_bn),
+        ):
+            ledger.open_contract(
+                Kind.SPV_FACILITY,
+                fund.party,
+                meta.party,
+                principal=amount,
+                cash=amount,
+                maturity_q=4 * (2049 - 2025),
+                fixed_rate=dl.hyperion_coupon,
+                off_balance_sheet=True,
+                extra=p.credit.spv_residual_value_guarantee * amount,
+                loop=8,
+            )
+        model.log(
+            "private_credit",
+            "Meta",
+            f"Meta's Hyperion SPV raises {dl.hyperion_usd_bn:.1f}bn from PIMCO and "
+            "Blue Owl, off Meta's balance sheet",
+            "PIMCO, Blue Owl",
+            dl.hyperion_usd_bn,
+        )
+    # Oracle's IG bond and the Vantage project loans from the banks (loop L2)
+    ledger.open_contract(
+        Kind.BOND,
+        World.OUTSIDE_INVESTORS,
+        oracle.party,
+        principal=dl.oracle_bond_usd_bn,
+        cash=dl.oracle_bond_usd_bn,
+        maturity_q=4 * 10,
+        fixed_rate=ref + dl.oracle_bond_spread,
+    )
+    if ci.loop_l2_oracle_buildout:
+        for bank in model.banks:
+            bank.decide()
+        credit.borrow_bank(
+            oracle,
+            dl.vantage_loans_usd_bn,
+            spread=0.025,
+            tenor_q=16,
+            off_balance_sheet=True,
+            loop=2,
+            label="Vantage project loans for Texas and Wisconsin",
+        )
+    for name, amount in (("Alphabet", dl.alphabet_bond_usd_bn), ("Amazon", dl.amazon_bond_usd_bn)):
+        f = model.firm(name)
+        ledger.open_contract(
+            Kind.BOND,
+            World.OUTSIDE_INVESTORS,
+            f.party,
+            principal=amount,
+            cash=amount,
+            maturity_q=4 * 10,
+            fixed_rate=ref + dl.new_bond_spread,
+        )
+        model.log("bond", name, f"{name} sells {amount:.0f}bn of bonds", "bond market", amount)
+    # SoftBank's December tranche into OpenAI
+    openai = model.firm("OpenAI")
+    credit._dilute(openai, ci.softbank_openai_usd_bn)
+    ledger.contribute(World.OUTSIDE_INVESTORS, openai.party, ci.softbank_openai_usd_bn)
+    model.log(
+        "equity",
+        "OpenAI",
+        f"SoftBank pays OpenAI {ci.softbank_openai_usd_bn:.1f}bn",
+        "SoftBank",
+        ci.softbank_openai_usd_bn,
+    )
+    # xAI: GPU SPV debt, Nvidia equity (loop L7) and Nvidia chips
+    xai = model.firm("xAI")
+    if circular_on(model, "loop_l7_nvidia_xai"):
+        credit.invest(model.nvidia, xai, ci.nvidia_xai_equity_usd_bn, loop=7, why="alongside its chip orders")
+    for fund in model.funds:
+        fund.decide()
+    loan = credit.borrow_private(
+        xai,
+        dl.xai_gpu_debt_usd_bn,
+        Kind.GPU_LOAN,
+        spread=dl.xai_gpu_spread,
+        tenor_q=20,
+        ltv_max=p.behaviour.gpu_loan_ltv_max,
+    )
+    chips_gw = min(ci.xai_chip_orders_usd_bn, xai.cash) / p.technology.chip_cost_usd_bn_per_gw
+    cohort = xai.buy_gw(chips_gw, chip_seller=model.nvidia.party, with_shell=False)
+    if loan > 0:
+        model.attach_collateral(xai.party, cohort)

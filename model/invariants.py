@@ -1,0 +1,122 @@
+"""Accounting identities checked every quarter (docs/ODD.md, "Invariants").
+
+Each check recomputes a quantity from a sub-ledger (journal, contract book, capacity book) and compares it with
+the ledger's accounts, so a balance changed anywhere but through a ledger posting is caught. Failures raise
+:class:`InvariantError` with the numbers in the message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.contracts import DEBT_KIND_CODES, Kind, Status
+from model.ledger import Ledger
+
+
+class InvariantError(AssertionError):
+    pass
+
+
+def _tol(scale) -> np.ndarray:
+    return 1e-7 * np.maximum(1.0, np.abs(scale))
+
+
+def _first_bad(ledger: Ledger, bad: np.ndarray, what: str, left, right) -> InvariantError:
+    i = int(np.flatnonzero(bad)[0])
+    return InvariantError(
+        f"quarter {ledger.quarter}: {what} for {ledger.names[i]}: {float(left[i]):.9g} != {float(right[i]):.9g} "
+        f"(difference {float(left[i] - right[i]):.3g}; {int(bad.sum())} parties affected)"
+    )
+
+
+def check(ledger: Ledger) -> None:
+    """Raise InvariantError if any identity fails."""
+    n = ledger.n_parties
+    agent = ~ledger.is_world
+    c, cap, j = ledger.contracts, ledger.capacity, ledger.journal
+
+    for name in ("cash", "real_assets", "fin_assets", "fin_liabs", "paid_in", "retained"):
+        arr = getattr(ledger, name)
+        if not np.isfinite(arr).all():
+            raise InvariantError(f"quarter {ledger.quarter}: non-finite {name}: {arr[~np.isfinite(arr)][:3]}")
+    for col in ("principal", "value", "due", "past_due"):
+        if not np.isfinite(c.view(col)).all():
+            raise InvariantError(f"quarter {ledger.quarter}: non-finite contract {col}")
+    if not np.isfinite(cap.book_value()).all():
+        raise InvariantError(f"quarter {ledger.quarter}: non-finite capacity book value")
+
+    # 1. cash is conserved: every party's cash equals its opening cash plus its journalled net flows, and the
+    #    change in all agents' cash equals their net flows with the outside world
+    inflow = np.bincount(j.view("payee"), j.view("amount"), n)
+    outflow = np.bincount(j.view("payer"), j.view("amount"), n)
+    expected = ledger.cash_at_open + inflow - outflow
+    bad = np.abs(ledger.cash - expected) > _tol(expected)
+    if bad.any():
+        raise _first_bad(
+            ledger, bad, "cash differs from opening cash + journalled flows", ledger.cash, expected
+        )
+    payer_w = ledger.is_world[j.view("payer")]
+    payee_w = ledger.is_world[j.view("payee")]
+    net_external = j.view("amount")[payer_w & ~payee_w].sum() - j.view("amount")[~payer_w & payee_w].sum()
+    change = (ledger.cash - ledger.cash_at_open)[agent].sum()
+    if abs(change - net_external) > 1e-7 * max(1.0, abs(change)):
+        raise InvariantError(
+            f"quarter {ledger.quarter}: agents' cash changed by {change:.9g} but net flows with "
+            f"the outside world were {net_external:.9g}"
+        )
+
+    # 2. every contract is booked once as an asset (creditor) and once as a liability or equity (debtor)
+    live = c.view("status") == Status.ACTIVE
+    kinds = c.view("kind")
+    cred, debt = c.view("creditor"), c.view("debtor")
+    if ((cred < 0) | (cred >= n) | (debt < 0) | (debt >= n) | (cred == debt)).any():
+        raise InvariantError(
+            f"quarter {ledger.quarter}: a contract has an invalid or identical pair of parties"
+        )
+    is_debt = np.isin(kinds, DEBT_KIND_CODES) & live
+    two_sided = np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]) & live
+    stake = (kinds == Kind.EQUITY_STAKE) & live
+    asset_side = np.bincount(cred[is_debt], c.view("principal")[is_debt], n) + np.bincount(
+        cred[two_sided | stake], c.view("value")[two_sided | stake], n
+    )
+    liability_side = np.bincount(debt[is_debt], c.view("principal")[is_debt], n) + np.bincount(
+        debt[two_sided], c.view("value")[two_sided], n
+    )
+    for what, books, account in (
+        ("financial assets", asset_side, ledger.fin_assets),
+        ("financial liabilities", liability_side, ledger.fin_liabs),
+    ):
+        bad = np.abs(books - account) > _tol(account)
+        if bad.any():
+            raise _first_bad(
+                ledger, bad, f"{what} in the contract book differ from the ledger", books, account
+            )
+    closed_with_balance = ~live & np.isin(kinds, DEBT_KIND_CODES) & (np.abs(c.view("principal")) > 1e-9)
+    if closed_with_balance.any():
+        raise InvariantError(
+            f"quarter {ledger.quarter}: closed contract {int(np.flatnonzero(closed_with_balance)[0])}"
+            " still carries principal"
+        )
+
+    # 3. real assets equal the capacity book
+    books = np.bincount(cap.view("owner")[cap.view("active")], cap.book_value()[cap.view("active")], n)
+    bad = np.abs(books - ledger.real_assets) > _tol(books)
+    if bad.any():
+        raise _first_bad(ledger, bad, "capacity book differs from real assets", books, ledger.real_assets)
+
+    # 4. assets = liabilities + equity for every agent, equity from its own accounts (paid-in + retained)
+    lhs = ledger.total_assets()
+    rhs = ledger.total_liabilities() + ledger.equity()
+    bad = agent & (np.abs(lhs - rhs) > _tol(lhs))
+    if bad.any():
+        raise _first_bad(ledger, bad, "assets != liabilities + equity", lhs, rhs)
+
+    # 5. nothing is past due without a recorded default
+    overdue = c.view("past_due") > 1e-9
+    undeclared = overdue & ~ledger.defaulted[debt]
+    if undeclared.any():
+        i = int(np.flatnonzero(undeclared)[0])
+        raise InvariantError(
+            f"quarter {ledger.quarter}: contract {i} has {c.past_due[i]:.6g} past due but "
+            f"{ledger.names[debt[i]]} has no recorded default"
+        )

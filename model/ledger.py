@@ -1,0 +1,519 @@
+"""The double-entry ledger: the only writer of cash, contract balances and capacity book values.
+
+Each posting changes both sides at once: a payment debits the payer and credits the payee and is journalled
+(quarter, payer, payee, amount, flow, contract). Per party the ledger keeps the accounts of a balance sheet
+(cash, real assets, financial assets and liabilities, other assets and liabilities) and of equity (paid-in
+capital, retained earnings). The sub-ledgers (contract book, capacity book, journal) must always agree with the
+accounts; :mod:`model.invariants` checks that they do. Equations: docs/ODD.md, "Contracts and the ledger".
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from model.books import Table
+from model.contracts import DEBT_KIND_CODES, ContractBook, Kind, Status
+
+
+class World(IntEnum):
+    """The outside world, named explicitly. These parties have no balance-sheet checks."""
+
+    END_CUSTOMERS = 0
+    OUTSIDE_INVESTORS = 1
+    SUPPLIERS = 2
+    TREASURY = 3
+    AMD = 4
+
+
+N_WORLD = len(World)
+
+
+class Flow(IntEnum):
+    """What a journal line is. Income-type flows move retained earnings on both sides."""
+
+    REVENUE = 0  # sale of goods or services (income to payee, expense to payer)
+    OPEX = 1
+    INTEREST = 2
+    TAX = 3
+    COMPUTE_FEE = 4  # take-or-pay invoice
+    BACKSTOP = 5
+    REVENUE_SHARE = 6
+    DIVIDEND = 7  # distribution to shareholders
+    SRT_PREMIUM = 8
+    HEDGE = 9  # short / protection settlement
+    RESIDUAL_GUARANTEE = 10
+    PRINCIPAL = 20  # balance-sheet flows from here on: no P&L effect
+    DRAWDOWN = 21
+    EQUITY_PURCHASE = 22
+    CAPACITY_PURCHASE = 23
+    ASSET_SALE = 24
+    CAPITAL_CONTRIBUTION = 25
+    REDEMPTION = 26
+    WARRANT_EXERCISE = 27
+
+
+PNL_FLOWS = frozenset(f for f in Flow if f < Flow.PRINCIPAL)
+
+
+class CapacityBook(Table):
+    """Data-centre capacity cohorts: one row per (owner, vintage) purchase of GW."""
+
+    def __init__(self, capacity: int = 256):
+        super().__init__(
+            {
+                "owner": np.int32,
+                "vintage_q": np.int16,
+                "ready_q": np.int16,  # quarter the shell is built and can be energised
+                "gw": np.float64,
+                "energised": np.bool_,
+                "gpu_cost": np.float64,
+                "shell_cost": np.float64,
+                "gpu_book": np.float64,
+                "shell_book": np.float64,
+                "active": np.bool_,
+            },
+            capacity,
+        )
+
+    def book_value(self) -> np.ndarray:
+        return self.view("gpu_book") + self.view("shell_book")
+
+
+class Journal(Table):
+    def __init__(self, capacity: int = 4096):
+        super().__init__(
+            {
+                "quarter": np.int16,
+                "payer": np.int32,
+                "payee": np.int32,
+                "amount": np.float64,
+                "flow": np.int8,
+                "contract": np.int32,
+            },
+            capacity,
+        )
+
+
+class LedgerError(RuntimeError):
+    """A posting that would break the books (negative amount, unknown party, closing a live balance)."""
+
+
+class Ledger:
+    def __init__(self, names: list[str]):
+        self.names: list[str] = list(names)
+        n = len(self.names)
+        self.is_world = np.zeros(n, dtype=bool)
+        self.is_world[:N_WORLD] = True
+        z = lambda: np.zeros(n)  # noqa: E731
+        self.cash, self.real_assets, self.fin_assets, self.fin_liabs = z(), z(), z(), z()
+        self.other_assets, self.other_liabs, self.paid_in, self.retained = z(), z(), z(), z()
+        self.cash_at_open = z()
+        self.defaulted = np.zeros(n, dtype=bool)  # a recorded default (set by settlement)
+        self.contracts = ContractBook()
+        self.capacity = CapacityBook()
+        self.journal = Journal()
+        self.quarter = 0
+
+    # -- parties --------------------------------------------------------------------------------------------------
+    @property
+    def n_parties(self) -> int:
+        return len(self.names)
+
+    def add_party(self, name: str) -> int:
+        self.names.append(name)
+        for attr in (
+            "cash",
+            "real_assets",
+            "fin_assets",
+            "fin_liabs",
+            "other_assets",
+            "other_liabs",
+            "paid_in",
+            "retained",
+            "cash_at_open",
+        ):
+            setattr(self, attr, np.append(getattr(self, attr), 0.0))
+        self.is_world = np.append(self.is_world, False)
+        self.defaulted = np.append(self.defaulted, False)
+        return len(self.names) - 1
+
+    def open_balance_sheet(
+        self, party: int, *, cash: float, other_assets: float = 0.0, other_liabs: float = 0.0
+    ) -> None:
+        """Opening balances not tied to a contract. Equity is whatever makes the sheet balance, booked as paid-in
+        capital, so the opening sheet balances by construction and every later change goes through postings."""
+        if self.journal.n or self.quarter:
+            raise LedgerError("opening balances can only be set before the first posting")
+        self.cash[party] += cash
+        self.cash_at_open[party] += cash
+        self.other_assets[party] += other_assets
+        self.other_liabs[party] += other_liabs
+        self.paid_in[party] += cash + other_assets - other_liabs
+
+    def _journal(self, payer, payee, amount, flow, contract) -> None:
+        payer, payee, amount = np.atleast_1d(payer), np.atleast_1d(payee), np.atleast_1d(amount)
+        count = amount.size
+        self.journal.extend(
+            count, quarter=self.quarter, payer=payer, payee=payee, amount=amount, flow=flow, contract=contract
+        )
+
+    # -- payments ----------------------------------------------------------------------------------------------
+    def pay(self, payer: int, payee: int, amount: float, flow: Flow, contract: int = -1) -> None:
+        """Move cash from payer to payee and journal it; income-type flows also move retained earnings."""
+        if not (amount >= 0.0) or not np.isfinite(amount):
+            raise LedgerError(
+                f"payment of {amount!r} from {self.names[payer]} to {self.names[payee]} ({flow.name})"
+            )
+        if amount == 0.0:
+            return
+        if payer == payee:
+            raise LedgerError(f"{self.names[payer]} cannot pay itself ({flow.name})")
+        self.cash[payer] -= amount
+        self.cash[payee] += amount
+        if flow in PNL_FLOWS:
+            self.retained[payer] -= amount
+            self.retained[payee] += amount
+        self._journal(payer, payee, amount, int(flow), contract)
+
+    def pay_many(self, payers, payees, amounts, flow: Flow, contracts=-1) -> None:
+        """Vectorised :meth:`pay` for many lines of the same flow."""
+        amounts = np.asarray(amounts, dtype=float)
+        keep = amounts > 0.0
+        if not keep.any():
+            return
+        if (amounts < 0).any() or not np.isfinite(amounts).all():
+            raise LedgerError(f"negative or non-finite {flow.name} payments")
+        payers = np.broadcast_to(np.asarray(payers), amounts.shape)[keep]
+        payees = np.broadcast_to(np.asarray(payees), amounts.shape)[keep]
+        contracts = np.broadcast_to(np.asarray(contracts), amounts.shape)[keep]
+        amounts = amounts[keep]
+        if (payers == payees).any():
+            raise LedgerError(f"self-payment in {flow.name}")
+        n = self.n_parties
+        out = np.bincount(payers, amounts, n)
+        inc = np.bincount(payees, amounts, n)
+        self.cash += inc - out
+        if flow in PNL_FLOWS:
+            self.retained += inc - out
+        self._journal(payers, payees, amounts, int(flow), contracts)
+
+    def contribute(self, investor: int, firm: int, amount: float) -> None:
+        """New paid-in capital from the outside world (fund subscriptions, share sales to outside investors).
+        Agents buy equity through an EQUITY_STAKE contract instead, so that the stake is on their books."""
+        if not self.is_world[investor]:
+            raise LedgerError(f"{self.names[investor]} must buy equity through an EQUITY_STAKE contract")
+        self.pay(investor, firm, amount, Flow.CAPITAL_CONTRIBUTION)
+        self.paid_in[firm] += amount
+
+    def redeem(self, firm: int, investor: int, amount: float) -> None:
+        """Return paid-in capital to outside investors (fund redemptions, buybacks)."""
+        self.pay(firm, investor, amount, Flow.REDEMPTION)
+        self.paid_in[firm] -= amount
+
+    # -- contracts ---------------------------------------------------------------------------------------------
+    def open_contract(
+        self,
+        kind: Kind,
+        creditor: int,
+        debtor: int,
+        *,
+        principal: float = 0.0,
+        cash: float = 0.0,
+        start_q: int | None = None,
+        maturity_q: int = 0,
+        loop: int = 0,
+        opening: bool = False,
+        **terms,
+    ) -> int:
+        """Create a contract. ``cash`` is what the creditor pays the debtor at signing (a loan drawdown, the price
+        of a stake). Debt: the principal is booked on both sides and drawn in full. Stake: the holder books
+        ``cash`` as the stake's value and the issuer books it as paid-in capital. ``opening=True`` books a
+        position that already exists at the start (no cash moves; it enters both sides' opening capital)."""
+        if creditor == debtor:
+            raise LedgerError(f"{self.names[creditor]} cannot contract with itself ({kind.name})")
+        if principal < 0 or cash < 0:
+            raise LedgerError(f"{kind.name}: principal {principal} and cash {cash} must be non-negative")
+        if opening and (self.journal.n or self.quarter):
+            raise LedgerError("opening positions can only be booked before the first posting")
+        is_debt = kind in (Kind.BOND, Kind.BANK_LOAN, Kind.SPV_FACILITY, Kind.GPU_LOAN, Kind.FINANCE_LEASE)
+        if is_debt and not opening and abs(cash - principal) > 1e-9:
+            raise LedgerError(
+                f"{kind.name}: a new loan is drawn in full (cash {cash} != principal {principal})"
+            )
+        start = self.quarter if start_q is None else start_q
+        terms.setdefault("collateral", -1)
+        cid = self.contracts.append(
+            kind=int(kind),
+            status=int(Status.ACTIVE),
+            creditor=creditor,
+            debtor=debtor,
+            principal=principal,
+            start_q=start,
+            maturity_q=maturity_q,
+            loop=loop,
+            **terms,
+        )
+        if is_debt:
+            self.fin_assets[creditor] += principal
+            self.fin_liabs[debtor] += principal
+            if opening:
+                self.paid_in[creditor] += principal
+                self.paid_in[debtor] -= principal
+            else:
+                self.pay(creditor, debtor, cash, Flow.DRAWDOWN, cid)
+        elif kind is Kind.EQUITY_STAKE:
+            self.contracts.value[cid] = cash
+            self.fin_assets[creditor] += cash
+            if opening:
+                self.paid_in[creditor] += cash  # the issuer's side is inside its opening book equity already
+            else:
+                self.pay(creditor, debtor, cash, Flow.EQUITY_PURCHASE, cid)
+                self.paid_in[debtor] += cash
+        elif cash:
+            raise LedgerError(f"{kind.name} contracts carry no cash at signing")
+        return cid
+
+    def repay(self, ids, amounts) -> None:
+        """Debtors repay principal to creditors (vectorised)."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        amounts = np.atleast_1d(np.asarray(amounts, dtype=float))
+        c = self.contracts
+        if (amounts > c.principal[ids] + 1e-9).any():
+            raise LedgerError("repayment exceeds outstanding principal")
+        self.pay_many(c.debtor[ids], c.creditor[ids], amounts, Flow.PRINCIPAL, ids)
+        self._reduce_principal(ids, amounts)
+
+    def _reduce_principal(self, ids, amounts) -> None:
+        c = self.contracts
+        n = self.n_parties
+        np.subtract.at(c.principal, ids, amounts)
+        c.principal[ids] = np.maximum(c.principal[ids], 0.0)
+        self.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
+        self.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
+
+    def write_down(self, ids, amounts) -> None:
+        """Debt forgiven in a restructuring: the creditor's loss is the debtor's gain."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        amounts = np.minimum(np.atleast_1d(np.asarray(amounts, dtype=float)), self.contracts.principal[ids])
+        c, n = self.contracts, self.n_parties
+        self.retained -= np.bincount(c.creditor[ids], amounts, n)
+        self.retained += np.bincount(c.debtor[ids], amounts, n)
+        self._reduce_principal(ids, amounts)
+
+    def revalue(self, ids, new_values) -> None:
+        """Mark stakes, warrants, shorts and protection to market; gains and losses go to retained earnings.
+        Warrants, shorts and protection are also the counterparty's liability, marked the same way."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        if ids.size == 0:
+            return
+        c, n = self.contracts, self.n_parties
+        delta = np.asarray(new_values, dtype=float) - c.value[ids]
+        c.value[ids] = new_values
+        cred, debt = c.creditor[ids], c.debtor[ids]
+        self.fin_assets += np.bincount(cred, delta, n)
+        self.retained += np.bincount(cred, delta, n)
+        two_sided = c.kind[ids] != Kind.EQUITY_STAKE
+        self.fin_liabs += np.bincount(debt[two_sided], delta[two_sided], n)
+        self.retained -= np.bincount(debt[two_sided], delta[two_sided], n)
+
+    def cash_settle(self, ids, amounts, flow: Flow) -> None:
+        """Pay out part of a two-sided contract's value (a protection claim, a warrant exercise, a short's gain).
+        Negative amounts are paid by the creditor to the debtor (a short's loss)."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        amounts = np.atleast_1d(np.asarray(amounts, dtype=float))
+        c, n = self.contracts, self.n_parties
+        pos = amounts > 0
+        self.pay_many(c.debtor[ids][pos], c.creditor[ids][pos], amounts[pos], Flow.PRINCIPAL, ids[pos])
+        self.pay_many(c.creditor[ids][~pos], c.debtor[ids][~pos], -amounts[~pos], Flow.PRINCIPAL, ids[~pos])
+        c.value[ids] -= amounts
+        self.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
+        self.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
+        self._relabel_last(flow, int(ids.size))
+
+    def _relabel_last(self, flow: Flow, count: int) -> None:
+        # cash_settle books through pay_many with a balance-sheet flow; keep the journal's label meaningful
+        j = self.journal
+        lo = max(0, j.n - count)
+        j.flow[lo : j.n] = int(flow)
+
+    def close(self, ids, status: Status) -> None:
+        """End contracts whose balances are already zero (matured, terminated, resolved in default)."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        c = self.contracts
+        live = np.isin(c.kind[ids], DEBT_KIND_CODES) & (np.abs(c.principal[ids]) > 1e-9)
+        live |= np.abs(c.value[ids]) > 1e-9
+        if live.any():
+            bad = ids[live][0]
+            raise LedgerError(f"contract {bad} ({Kind(int(c.kind[bad])).name}) still carries a balance")
+        c.status[ids] = int(status)
+        c.principal[ids[~np.isin(c.kind[ids], DEBT_KIND_CODES)]] = 0.0
+
+    # -- capacity ----------------------------------------------------------------------------------------------
+    def buy_capacity(
+        self,
+        owner: int,
+        gw: float,
+        gpu_cost: float,
+        shell_cost: float,
+        ready_q: int,
+        sellers: list[tuple[int, float]],
+    ) -> int:
+        """Buy ``gw`` of new capacity; ``sellers`` are (party, amount) pairs that sum to the cost. The buyer's cash
+        becomes a real asset; the sellers book revenue."""
+        total = gpu_cost + shell_cost
+        if abs(sum(a for _, a in sellers) - total) > 1e-9 * max(1.0, total):
+            raise LedgerError(f"capacity purchase of {total} paid as {sellers}")
+        cid = self.capacity.append(
+            owner=owner,
+            vintage_q=self.quarter,
+            ready_q=ready_q,
+            gw=gw,
+            energised=False,
+            gpu_cost=gpu_cost,
+            shell_cost=shell_cost,
+            gpu_book=gpu_cost,
+            shell_book=shell_cost,
+            active=True,
+        )
+        for party, amount in sellers:
+            self.pay(owner, party, amount, Flow.REVENUE)
+            # the buyer capitalises what it paid: undo the expense side of REVENUE for the buyer
+            self.retained[owner] += amount
+        self.real_assets[owner] += total
+        self.journal.flow[self.journal.n - len(sellers) : self.journal.n] = int(Flow.CAPACITY_PURCHASE)
+        return cid
+
+    def open_capacity(self, owner: int, gw: float, gpu_book: float, shell_book: float, vintage_q: int) -> int:
+        """Capacity that already exists at the start (energised, at the given book values)."""
+        if self.journal.n or self.quarter:
+            raise LedgerError("opening capacity can only be booked before the first posting")
+        cid = self.capacity.append(
+            owner=owner,
+            vintage_q=vintage_q,
+            ready_q=vintage_q,
+            gw=gw,
+            energised=True,
+            gpu_cost=gpu_book,
+            shell_cost=shell_book,
+            gpu_book=gpu_book,
+            shell_book=shell_book,
+            active=True,
+        )
+        self.real_assets[owner] += gpu_book + shell_book
+        self.paid_in[owner] += gpu_book + shell_book
+        return cid
+
+    def depreciate(self, gpu_amounts: np.ndarray, shell_amounts: np.ndarray) -> None:
+        """Book depreciation on every cohort (arrays over the capacity book)."""
+        cap, n = self.capacity, self.n_parties
+        gpu = np.minimum(gpu_amounts, cap.view("gpu_book"))
+        shell = np.minimum(shell_amounts, cap.view("shell_book"))
+        cap.view("gpu_book")[:] -= gpu
+        cap.view("shell_book")[:] -= shell
+        per_party = np.bincount(cap.view("owner"), gpu + shell, n)
+        self.real_assets -= per_party
+        self.retained -= per_party
+
+    def sell_capacity(self, cohort: int, buyer: int, price: float, share: float = 1.0) -> None:
+        """Sell ``share`` of a cohort at ``price`` (fire sale, collateral seizure). The seller books the gain or
+        loss against book value; an agent buyer carries it at the price paid; the outside world retires it."""
+        cap = self.capacity
+        seller = int(cap.owner[cohort])
+        book = share * (cap.gpu_book[cohort] + cap.shell_book[cohort])
+        if price > 0:
+            self.pay(buyer, seller, price, Flow.ASSET_SALE)
+        self.real_assets[seller] -= book
+        self.retained[seller] += price - book
+        moved = {k: share * getattr(cap, k)[cohort] for k in ("gw", "gpu_cost", "shell_cost")}
+        for k in ("gw", "gpu_cost", "shell_cost", "gpu_book", "shell_book"):
+            getattr(cap, k)[cohort] *= 1.0 - share
+        if share >= 1.0 - 1e-12:
+            cap.active[cohort] = False
+        if not self.is_world[buyer]:
+            gpu_share = cap.gpu_cost[cohort] / max(cap.gpu_cost[cohort] + cap.shell_cost[cohort], 1e-12)
+            self.capacity.append(
+                owner=buyer,
+                vintage_q=cap.vintage_q[cohort],
+                ready_q=cap.ready_q[cohort],
+                gw=moved["gw"],
+                energised=cap.energised[cohort],
+                gpu_cost=moved["gpu_cost"],
+                shell_cost=moved["shell_cost"],
+                gpu_book=price * gpu_share,
+                shell_book=price * (1 - gpu_share),
+                active=True,
+            )
+            self.real_assets[buyer] += price
+
+    def impair_capacity(self, cohorts, gpu_amounts) -> None:
+        """Write GPUs down (technology shock): a loss for the owner."""
+        cohorts = np.atleast_1d(np.asarray(cohorts, dtype=np.int64))
+        cap = self.capacity
+        amounts = np.minimum(np.atleast_1d(gpu_amounts), cap.gpu_book[cohorts])
+        np.subtract.at(cap.gpu_book, cohorts, amounts)
+        per = np.bincount(cap.owner[cohorts], amounts, self.n_parties)
+        self.real_assets -= per
+        self.retained -= per
+
+    # -- derived balance sheets --------------------------------------------------------------------------------
+    def debt_by_party(self, off_balance_sheet: bool | None = None, kinds=None) -> np.ndarray:
+        """Outstanding debt owed by each party (optionally only on/off balance sheet or some kinds)."""
+        c = self.contracts
+        mask = (c.view("status") == Status.ACTIVE) & np.isin(c.view("kind"), DEBT_KIND_CODES)
+        if off_balance_sheet is not None:
+            mask &= c.view("off_balance_sheet") == off_balance_sheet
+        if kinds is not None:
+            mask &= np.isin(c.view("kind"), [int(k) for k in kinds])
+        return np.bincount(c.view("debtor")[mask], c.view("principal")[mask], self.n_parties)
+
+    def total_assets(self) -> np.ndarray:
+        return self.cash + self.real_assets + self.fin_assets + self.other_assets
+
+    def total_liabilities(self) -> np.ndarray:
+        return self.fin_liabs + self.other_liabs
+
+    def equity(self) -> np.ndarray:
+        """Book equity from the equity accounts (paid-in + retained)."""
+        return self.paid_in + self.retained
+
+    def balance_sheet(self, party: int) -> dict[str, float]:
+        """One party's balance sheet, derived from the books, with on- and off-balance-sheet debt apart."""
+        c = self.contracts
+        act = c.view("status") == Status.ACTIVE
+        as_cred = act & (c.view("creditor") == party)
+        as_debt = act & (c.view("debtor") == party)
+        kinds = c.view("kind")
+
+        def s(mask, col="principal"):
+            return float(c.view(col)[mask].sum())
+
+        cap = self.capacity
+        own = cap.view("active") & (cap.view("owner") == party)
+        debt_rows = as_debt & np.isin(kinds, DEBT_KIND_CODES)
+        return {
+            "cash": float(self.cash[party]),
+            "gpus": float(cap.view("gpu_book")[own].sum()),
+            "data_centres": float(cap.view("shell_book")[own].sum()),
+            "loans_and_bonds_held": s(as_cred & np.isin(kinds, DEBT_KIND_CODES)),
+            "equity_stakes": s(as_cred & (kinds == Kind.EQUITY_STAKE), "value"),
+            "derivatives_and_protection": s(
+                as_cred & np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]), "value"
+            ),
+            "other_assets": float(self.other_assets[party]),
+            "total_assets": float(self.total_assets()[party]),
+            "bonds": s(debt_rows & (kinds == Kind.BOND)),
+            "bank_loans_on_bs": s(debt_rows & (kinds == Kind.BANK_LOAN) & ~c.view("off_balance_sheet")),
+            "gpu_backed_loans": s(debt_rows & (kinds == Kind.GPU_LOAN)),
+            "finance_leases": s(debt_rows & (kinds == Kind.FINANCE_LEASE)),
+            "off_balance_sheet_debt": s(debt_rows & c.view("off_balance_sheet")),
+            "written_derivatives": s(
+                as_debt & np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]), "value"
+            ),
+            "other_liabilities": float(self.other_liabs[party]),
+            "total_liabilities": float(self.total_liabilities()[party]),
+            "equity": float(self.equity()[party]),
+            "paid_in_capital": float(self.paid_in[party]),
+            "retained_earnings": float(self.retained[party]),
+        }

@@ -1,0 +1,160 @@
+"""Markets and environment: AI demand, the compute price, credit conditions, sentiment, equity valuations, GPU
+second-hand prices and the grid. Equations: docs/ODD.md, "Submodel: markets".
+
+State that every agent observes lives here; firm-specific valuations are arrays indexed by ledger party.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from params.schema import Parameters
+
+
+class Market:
+    def __init__(self, p: Parameters, n_parties: int, rng: np.random.Generator):
+        self.p = p
+        self.rng = rng
+        d, c, m = p.demand, p.credit, p.markets
+        self.demand_index = 1.0  # A_t, AI end-demand relative to the start
+        self.demand_growth = d.ai_growth_initial_annual  # realised annualised growth last quarter
+        self.growth_shift = 0.0  # scenario shift of trend growth (1/year)
+        self.growth_shift_until = -1
+        self.utilisation = d.initial_utilisation
+        self.compute_price = d.compute_price_usd_bn_per_gw_year
+        self.reference_rate = c.reference_rate_annual
+        self.spread_shock = 0.0  # log multiplier of spreads from scenario shocks
+        self.sentiment = m.initial_sentiment
+        self.ig_spread = c.ig_spread_annual
+        self.hy_spread = c.hy_spread_annual
+        self.default_share = 0.0  # share of sector debt that defaulted (decays)
+        self.gpu_economic_life_years = p.technology.gpu_economic_life_years
+        self.fire_sale_discount = 0.0
+        self.grid_multiplier = 1.0
+        self.grid_credit = 0.0  # GW of grid connections carried over (negative: overdrawn)
+        self.amd_price = p.circular.amd_share_price_usd
+        # equity valuations, by party (0 for parties without listed/private equity)
+        self.value = np.zeros(n_parties)
+        self.value_prev = np.zeros(n_parties)
+        self.value_start = np.zeros(n_parties)
+        self.value_peak = np.zeros(n_parties)
+        self.fundamental_start = np.ones(n_parties)
+        self.raised = np.zeros(n_parties)  # new equity since the start: part of what the shares are worth
+        self.equity_index = 1.0
+        self.equity_return = 0.0
+
+    def resize(self, n_parties: int) -> None:
+        grow = n_parties - self.value.size
+        if grow > 0:
+            for name in ("value", "value_prev", "value_start", "value_peak"):
+                setattr(self, name, np.append(getattr(self, name), np.zeros(grow)))
+            self.fundamental_start = np.append(self.fundamental_start, np.ones(grow))
+            self.raised = np.append(self.raised, np.zeros(grow))
+
+    # -- AI demand ---------------------------------------------------------------------------------------------
+    def trend_growth(self, q: int) -> float:
+        d = self.p.demand
+        decay = 0.5 ** ((q / 4.0) / d.ai_growth_halflife_years)
+        g = d.ai_growth_longrun_annual + (d.ai_growth_initial_annual - d.ai_growth_longrun_annual) * decay
+        return g + (self.growth_shift if q <= self.growth_shift_until else 0.0)
+
+    def advance_demand(self, q: int) -> None:
+        """log A_t = log A_{t-1} + g_t/4 - sigma^2/8 + (sigma/2) eps_t (a quarterly step of annual vol sigma)."""
+        sigma = self.p.demand.ai_demand_volatility_annual
+        g = self.trend_growth(q)
+        shock = sigma * 0.5 * float(self.rng.standard_normal())
+        step = math.log1p(g) / 4.0 - sigma**2 / 8.0 + shock
+        self.demand_index *= math.exp(step)
+        self.demand_growth = math.expm1(4.0 * step)
+
+    def clear_compute(self, demand_gw: float, retail_gw: float) -> None:
+        """Utilisation u = min(1, D/K); the price falls with the elasticity when u drops below its start level."""
+        d = self.p.demand
+        self.utilisation = 1.0 if retail_gw <= 0 else min(1.0, demand_gw / retail_gw)
+        ratio = min(1.0, self.utilisation / d.initial_utilisation)
+        self.compute_price = d.compute_price_usd_bn_per_gw_year * ratio**d.price_utilisation_elasticity
+
+    # -- credit ------------------------------------------------------------------------------------------------
+    def sentiment_for_credit(self) -> float:
+        """With loop L9 off, credit and capex see a constant mood: equity prices do not feed back."""
+        return self.sentiment if self.p.circular.loop_l9_reflexivity else self.p.markets.initial_sentiment
+
+    def update_spreads(self) -> None:
+        c = self.p.credit
+        gap = self.p.markets.initial_sentiment - self.sentiment_for_credit()
+        mood = math.exp(c.spread_sentiment_elasticity * gap + self.spread_shock)
+        self.ig_spread = c.ig_spread_annual * mood + c.spread_default_sensitivity * self.default_share * 0.25
+        self.hy_spread = c.hy_spread_annual * mood + c.spread_default_sensitivity * self.default_share
+
+    def credit_mood(self) -> float:
+        """Multiplier of credit-market capacity: 1 at the start, falling with sentiment and defaults."""
+        s = self.sentiment_for_credit() / max(self.p.markets.initial_sentiment, 1e-9)
+        return max(0.0, min(1.5, s)) * max(0.0, 1.0 - 10.0 * self.default_share)
+
+    # -- sentiment ---------------------------------------------------------------------------------------------
+    def update_sentiment(self, expected_growth: float, loss_share: float) -> None:
+        """S_t = S_{t-1} + w_R r_t + w_G (g_t - g^e) - w_L losses/debt - m (S_{t-1} - 0.5), clipped to [0, 1]."""
+        m = self.p.markets
+        surprise = self.demand_growth - expected_growth
+        s = (
+            self.sentiment
+            + m.sentiment_return_weight * self.equity_return
+            + m.sentiment_surprise_weight * surprise * 0.25
+            - m.sentiment_loss_weight * loss_share
+            - m.sentiment_mean_reversion * (self.sentiment - 0.5)
+        )
+        self.sentiment = min(1.0, max(0.0, s))
+
+    # -- valuations --------------------------------------------------------------------------------------------
+    def update_valuations(self, fundamentals: np.ndarray, listed: np.ndarray, impaired: np.ndarray) -> None:
+        """log V_t = log V_{t-1} + k (log V*_t - log V_{t-1}) + mu (log V_{t-1} - log V_{t-2}),
+        V*_t = V_0 * F_t / F_0 * exp(b (S_t - S_0)) + equity raised since the start; impaired (defaulted)
+        firms keep 5% of V* and their raised equity is treated as lost."""
+        m = self.p.markets
+        idx = np.flatnonzero(listed)
+        if idx.size == 0:
+            return
+        f = np.maximum(fundamentals[idx], 1e-6) / self.fundamental_start[idx]
+        mood = math.exp(m.valuation_sentiment_elasticity * (self.sentiment - m.initial_sentiment))
+        self.raised[idx] = np.where(impaired[idx], 0.0, self.raised[idx])
+        target = self.value_start[idx] * f * mood + self.raised[idx]
+        target = np.where(impaired[idx], 0.05 * target, target)
+        v, v_prev = self.value[idx], self.value_prev[idx]
+        log_v = np.log(np.maximum(v, 1e-9))
+        # momentum traders chase at most +/-30% a quarter (a firm re-listed from near zero does not explode)
+        momentum = np.clip(log_v - np.log(np.maximum(v_prev, 1e-9)), -0.3, 0.3)
+        new = (
+            log_v + m.valuation_adjustment_speed * (np.log(target) - log_v) + m.valuation_momentum * momentum
+        )
+        new_v = np.exp(new)
+        new_v = np.where(impaired[idx], np.minimum(new_v, target), new_v)
+        self.value_prev[idx] = v
+        self.value[idx] = new_v
+        self.value_peak[idx] = np.maximum(self.value_peak[idx], new_v)
+        old_total = v.sum()
+        self.equity_return = float(new_v.sum() / old_total - 1.0) if old_total > 0 else 0.0
+        self.equity_index = float(new_v.sum() / (self.value_start[idx] + self.raised[idx]).sum())
+        self.amd_price = self.p.circular.amd_share_price_usd * mood
+
+    # -- GPUs --------------------------------------------------------------------------------------------------
+    def gpu_market_value(self, gpu_cost: np.ndarray, age_q: np.ndarray) -> np.ndarray:
+        """Second-hand value: cost x max(0, 1 - age / economic life) x (1 - fire-sale discount)."""
+        life_q = 4.0 * self.gpu_economic_life_years
+        return gpu_cost * np.clip(1.0 - age_q / life_q, 0.0, 1.0) * (1.0 - self.fire_sale_discount)
+
+    def fire_sale(self, gw_sold: float, gw_installed: float) -> None:
+        """Dumping GPUs depresses second-hand prices (linear impact, capped at 90%)."""
+        if gw_installed > 0 and gw_sold > 0:
+            impact = self.p.technology.fire_sale_price_impact * gw_sold / gw_installed
+            self.fire_sale_discount = min(0.9, self.fire_sale_discount + impact)
+
+    def recover_prices(self) -> None:
+        half = self.p.technology.fire_sale_recovery_quarters
+        self.fire_sale_discount *= 0.5 ** (1.0 / half)
+        self.default_share *= 0.8
+
+    # -- energy ------------------------------------------------------------------------------------------------
+    def grid_budget(self) -> float:
+        return self.p.energy.grid_gw_per_quarter * self.grid_multiplier + self.grid_credit

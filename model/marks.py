@@ -1,0 +1,105 @@
+"""End-of-quarter marks (docs/ODD.md, "Submodel: marks and covenants"): equity valuations, stakes, warrants and
+shorts marked to market through the ledger; depreciation; GPU collateral values and LTV covenants (margin calls
+fall due at the next settlement); impairment after a technology shock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.contracts import Kind, Status
+
+if TYPE_CHECKING:
+    from model.economy import CreditLoopModel
+
+
+def mark(model: CreditLoopModel) -> None:
+    ledger, market, c = model.ledger, model.market, model.ledger.contracts
+    n = ledger.n_parties
+    fundamentals = np.ones(n)
+    listed = np.zeros(n, dtype=bool)
+    impaired = np.zeros(n, dtype=bool)
+    for firm in model.firms:
+        if firm.listed and not firm.liquidated:
+            fundamentals[firm.party] = firm.fundamental()
+            listed[firm.party] = True
+            impaired[firm.party] = firm.in_default
+        elif firm.liquidated:
+            market.value[firm.party] = 0.0
+    market.update_valuations(fundamentals, listed, impaired)
+
+    live = c.view("status") == Status.ACTIVE
+    kind = c.view("kind")
+    stakes = np.flatnonzero(live & (kind == Kind.EQUITY_STAKE))
+    ledger.revalue(stakes, c.fraction[stakes] * market.value[c.debtor[stakes]])
+    warrants = np.flatnonzero(live & (kind == Kind.WARRANT))
+    ledger.revalue(
+        warrants, c.fraction[warrants] * np.maximum(market.amd_price - c.price[warrants], 0.0) / 1000.0
+    )
+    shorts = np.flatnonzero(live & (kind == Kind.EQUITY_SHORT))
+    if shorts.size:
+        ledger.revalue(shorts, c.principal[shorts] * (1.0 - market.equity_index / c.price[shorts]))
+
+    _depreciate(model)
+    _check_collateral(model)
+
+
+def _depreciate(model: CreditLoopModel) -> None:
+    t, cap, q = model.p.technology, model.ledger.capacity, model.quarter
+    in_service = cap.view("active") & (cap.view("ready_q") <= q)
+    gpu = np.where(in_service, cap.view("gpu_cost") / (4.0 * t.gpu_accounting_life_years), 0.0)
+    shell = np.where(in_service, cap.view("shell_cost") / (4.0 * t.shell_life_years), 0.0)
+    model.ledger.depreciate(gpu, shell)
+
+
+def gpu_market_values(model: CreditLoopModel) -> np.ndarray:
+    cap = model.ledger.capacity
+    return model.market.gpu_market_value(
+        cap.view("gpu_cost"), model.quarter - cap.view("vintage_q").astype(float)
+    )
+
+
+def _check_collateral(model: CreditLoopModel) -> None:
+    """LTV = principal / market value of the collateral GPUs; above the covenant the lender calls margin."""
+    c, cap = model.ledger.contracts, model.ledger.capacity
+    rows = np.flatnonzero(
+        (c.view("status") == Status.ACTIVE) & (c.view("kind") == Kind.GPU_LOAN) & (c.view("collateral") >= 0)
+    )
+    rows = rows[cap.active[c.collateral[rows]]]
+    if rows.size == 0:
+        return
+    values = gpu_market_values(model)[c.collateral[rows]]
+    call = np.maximum(c.principal[rows] - c.ltv_max[rows] * values, 0.0)
+    tripped = (call > 1e-9) & (c.extra[rows] <= 0)
+    c.extra[rows] = call  # a covenant state, not a balance: due at the next settlement
+    for debtor in np.unique(c.debtor[rows[tripped]]):
+        mine = tripped & (c.debtor[rows] == debtor)
+        ltv = c.principal[rows[mine]].sum() / max(values[mine].sum(), 1e-12)
+        name = model.ledger.names[debtor]
+        model.log(
+            "margin_call",
+            name,
+            f"{name} trips the LTV covenant on {int(mine.sum())} GPU-backed loan(s) "
+            f"(LTV {min(ltv, 9.99):.0%}{'+' if ltv > 9.99 else ''}): margin calls of {call[mine].sum():.2f}bn",
+            "private credit",
+            float(call[mine].sum()),
+        )
+
+
+def impair_after_shock(model: CreditLoopModel) -> None:
+    """A technology shock triggers impairment tests: GPU book values fall to market value."""
+    cap = model.ledger.capacity
+    active = np.flatnonzero(cap.view("active"))
+    market = gpu_market_values(model)[active]
+    excess = np.maximum(cap.gpu_book[active] - market, 0.0)
+    if excess.sum() > 0:
+        model.ledger.impair_capacity(active, excess)
+        model.log(
+            "impairment",
+            "GPU owners",
+            f"GPU owners impair {excess.sum():.1f}bn after the technology shock",
+            "",
+            float(excess.sum()),
+        )

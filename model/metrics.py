@@ -1,0 +1,167 @@
+"""Quarterly model series and run summaries (docs/ODD.md, "Observation").
+
+:func:`quarter_metrics` computes every model-level series once per quarter from the books; the Mesa
+DataCollector reads them from that dict, so each series is computed exactly once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.contracts import DEBT_KIND_CODES, INSTRUMENT_LABELS, Kind, Status
+
+if TYPE_CHECKING:
+    from model.economy import CreditLoopModel
+
+INSTRUMENT_COLUMNS = {
+    k: "debt_" + v.replace(" ", "_").replace("-", "_") for k, v in INSTRUMENT_LABELS.items()
+}
+
+MODEL_SERIES = (
+    "quarter",
+    "capex",
+    "ai_revenue",
+    "capex_revenue_gap",
+    "compute_contract_revenue",
+    "nvidia_revenue",
+    "openai_revenue",
+    "openai_equity_raised",
+    *INSTRUMENT_COLUMNS.values(),
+    "debt_on_balance_sheet",
+    "debt_off_balance_sheet",
+    "net_leverage",
+    "ai_equity_value",
+    "equity_index",
+    "reference_rate",
+    "ig_spread",
+    "hy_spread",
+    "sentiment",
+    "defaults",
+    "defaults_cumulative",
+    "lender_losses",
+    "lender_losses_cumulative",
+    "bank_capital_ratio_min",
+    "bank_capital_ratio_mean",
+    "gpu_price_index",
+    "hidden_gpu_loss",
+    "installed_gw",
+    "idle_gw",
+    "waiting_for_power_gw",
+    "utilisation",
+    "compute_price",
+    "demand_index",
+    "circularity_index",
+    "vendor_financing",
+    "fund_capital",
+)
+
+
+def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
+    ledger, market, c, cap = model.ledger, model.market, model.ledger.contracts, model.ledger.capacity
+    owners = model.capacity_owners()
+    capex = sum(f.capex_q for f in owners)
+    retail_ai = sum(f.ai_revenue_q - f.contract_revenue_q() for f in owners)
+    live = c.view("status") == Status.ACTIVE
+    kinds = c.view("kind")
+    debt_rows = live & np.isin(kinds, DEBT_KIND_CODES)
+    out: dict[str, float] = {
+        "quarter": float(model.quarter),
+        "capex": capex,
+        "ai_revenue": retail_ai,
+        "capex_revenue_gap": capex - retail_ai,
+        "compute_contract_revenue": float(sum(model.contract_revenue.values())),
+    }
+    nvidia = model.nvidia
+    out["nvidia_revenue"] = nvidia.revenue_q if nvidia else 0.0
+    openai = model.firms_by_name.get("OpenAI")
+    out["openai_revenue"] = openai.revenue_q if openai else 0.0
+    out["openai_equity_raised"] = model.equity_raised_q.get(openai.party, 0.0) if openai else 0.0
+    for kind, col in INSTRUMENT_COLUMNS.items():
+        out[col] = float(c.view("principal")[debt_rows & (kinds == kind)].sum())
+    off = c.view("off_balance_sheet")
+    out["debt_on_balance_sheet"] = float(c.view("principal")[debt_rows & ~off].sum())
+    out["debt_off_balance_sheet"] = float(c.view("principal")[debt_rows & off].sum())
+    corporates = model.corporates()
+    debt = sum(model.debt_cache[f.party] for f in corporates)
+    cash = sum(ledger.cash[f.party] for f in corporates)
+    ocf = sum(4.0 * f.operating_cash_q for f in corporates)
+    out["net_leverage"] = float((debt - cash) / ocf) if ocf > 0 else math.nan
+    listed = [f.party for f in corporates if f.listed]
+    out["ai_equity_value"] = float(market.value[listed].sum())
+    out["equity_index"] = market.equity_index
+    out["reference_rate"] = market.reference_rate
+    out["ig_spread"] = market.ig_spread
+    out["hy_spread"] = market.hy_spread
+    out["sentiment"] = market.sentiment
+    out["defaults"] = float(model.defaults_q)
+    out["defaults_cumulative"] = float(model.defaults_total)
+    out["lender_losses"] = model.losses_q
+    out["lender_losses_cumulative"] = model.losses_total
+    ratios = [b.capital_ratio() for b in model.banks] or [math.nan]
+    out["bank_capital_ratio_min"] = float(min(ratios))
+    out["bank_capital_ratio_mean"] = float(np.mean(ratios))
+    active = cap.view("active")
+    from model.marks import gpu_market_values
+
+    values = gpu_market_values(model)[active]
+    cost = cap.view("gpu_cost")[active]
+    out["gpu_price_index"] = float(values.sum() / cost.sum()) if cost.sum() > 0 else math.nan
+    out["hidden_gpu_loss"] = float(np.maximum(cap.view("gpu_book")[active] - values, 0.0).sum())
+    energised = active & cap.view("energised")
+    out["installed_gw"] = float(cap.view("gw")[energised].sum())
+    out["idle_gw"] = float(model.retail_gw_total * (1.0 - market.utilisation))
+    ready = active & ~cap.view("energised") & (cap.view("ready_q") <= model.quarter)
+    out["waiting_for_power_gw"] = float(cap.view("gw")[ready].sum())
+    out["utilisation"] = market.utilisation
+    out["compute_price"] = market.compute_price
+    out["demand_index"] = market.demand_index
+    out["circularity_index"] = model.circularity_index
+    stakes = live & (kinds == Kind.EQUITY_STAKE) & (c.view("loop") > 0)
+    out["vendor_financing"] = float(c.view("value")[stakes].sum())
+    out["fund_capital"] = float(sum(max(f.equity, 0.0) for f in model.funds))
+    return out
+
+
+def summary(model_frame, agent_frame=None) -> dict[str, float]:
+    """Headline numbers of one run (peak capex, bust depth, trough valuations, defaults, lender losses)."""
+    capex = model_frame["capex"].to_numpy()
+    peak_i = int(np.argmax(capex))
+    trough_after = float(capex[peak_i:].min())
+    equity = model_frame["equity_index"].to_numpy()
+    return {
+        "peak_capex_usd_bn_per_quarter": float(capex[peak_i]),
+        "peak_capex_quarter": str(model_frame["label"].iloc[peak_i]),
+        "bust_depth": float(1.0 - trough_after / capex[peak_i]) if capex[peak_i] > 0 else 0.0,
+        "trough_equity_index": float(equity.min()),
+        "final_equity_index": float(equity[-1]),
+        "defaults": float(model_frame["defaults_cumulative"].iloc[-1]),
+        "lender_losses_usd_bn": float(model_frame["lender_losses_cumulative"].iloc[-1]),
+        "max_hidden_gpu_loss_usd_bn": float(model_frame["hidden_gpu_loss"].max()),
+        "min_bank_capital_ratio": float(model_frame["bank_capital_ratio_min"].min()),
+        "peak_circularity_index": float(model_frame["circularity_index"].max()),
+        "cumulative_capex_usd_bn": float(capex.sum()),
+        "cumulative_ai_revenue_usd_bn": float(model_frame["ai_revenue"].sum()),
+        "peak_nvidia_revenue_usd_bn_per_quarter": float(model_frame["nvidia_revenue"].max()),
+        "final_sentiment": float(model_frame["sentiment"].iloc[-1]),
+    }
+
+
+AMPLIFIED = {
+    "boom_peak": "peak_capex_usd_bn_per_quarter",
+    "bust_depth": "bust_depth",
+    "defaults": "defaults",
+    "lender_losses": "lender_losses_usd_bn",
+    "nvidia_peak_revenue": "peak_nvidia_revenue_usd_bn_per_quarter",
+}
+
+
+def amplification(with_circular: dict[str, float], without: dict[str, float]) -> dict[str, float | None]:
+    """Ratios with ÷ without circular financing (None where the counterfactual is zero)."""
+    out: dict[str, float | None] = {}
+    for name, key in AMPLIFIED.items():
+        a, b = with_circular[key], without[key]
+        out[name] = float(a / b) if b else (1.0 if a == b else None)
+    return out

@@ -1,0 +1,140 @@
+"""Running the model: one run, a twin run (with and without circular financing), and writing the results.
+
+This is the single code path the CLI, the sweeps and the tests use to run creditloop. Outputs are written to a
+temporary folder and renamed into place, so an output folder is never left half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.economy import CreditLoopModel
+from model.events import quarter_label
+from model.metrics import amplification, summary
+from params.schema import Parameters
+
+
+def without_circular(params: Parameters) -> Parameters:
+    """The same parameters with the master switch of circular financing off."""
+    return params.model_copy(
+        update={"circular": params.circular.model_copy(update={"circular_financing": False})}
+    )
+
+
+@dataclass
+class RunResult:
+    model_frame: pd.DataFrame
+    agent_frame: pd.DataFrame | None
+    events: pd.DataFrame
+    summary: dict[str, Any]
+    seed: int
+    scenario: str
+    circular: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def model_frame(model: CreditLoopModel) -> pd.DataFrame:
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df.insert(0, "label", [quarter_label(int(q)) for q in df["quarter"]])
+    df.insert(0, "circular", model.p.circular.circular_financing)
+    df.insert(0, "seed", model.seed)
+    df.insert(0, "scenario", model.scenario_name)
+    return df
+
+
+def agent_frame(model: CreditLoopModel) -> pd.DataFrame:
+    df = model.datacollector.get_agent_vars_dataframe().reset_index()
+    df = df.rename(columns={"Step": "step", "AgentID": "agent_id"})
+    df.insert(0, "label", [quarter_label(int(s) - 1) for s in df["step"]])
+    df.insert(0, "seed", model.seed)
+    df.insert(0, "scenario", model.scenario_name)
+    return df
+
+
+def run_simulation(
+    params: Parameters,
+    seed: int,
+    *,
+    scenario: str = "baseline",
+    agents: bool = True,
+    model: CreditLoopModel | None = None,
+) -> RunResult:
+    """Run to the horizon (``params.run.quarters``) and collect the frames and the summary."""
+    m = model or CreditLoopModel(params, rng=seed, scenario=scenario)
+    while m.running:
+        m.step()
+    frame = model_frame(m)
+    return RunResult(
+        frame,
+        agent_frame(m) if agents else None,
+        _events(m),
+        summary(frame),
+        seed,
+        scenario,
+        params.circular.circular_financing,
+    )
+
+
+def _events(model: CreditLoopModel) -> pd.DataFrame:
+    ev = model.events.frame()
+    ev.insert(0, "circular", model.p.circular.circular_financing)
+    ev.insert(0, "seed", model.seed)
+    ev.insert(0, "scenario", model.scenario_name)
+    return ev
+
+
+def run_twin(
+    params: Parameters, seed: int, *, scenario: str = "baseline", agents: bool = True
+) -> tuple[RunResult, RunResult, dict[str, float | None]]:
+    """The same seed with and without circular financing, and the amplification ratios (with ÷ without)."""
+    on = (
+        params
+        if params.circular.circular_financing
+        else params.model_copy(
+            update={"circular": params.circular.model_copy(update={"circular_financing": True})}
+        )
+    )
+    with_c = run_simulation(on, seed, scenario=scenario, agents=agents)
+    without = run_simulation(without_circular(on), seed, scenario=scenario, agents=agents)
+    return with_c, without, amplification(with_c.summary, without.summary)
+
+
+def write_outputs(
+    out: Path, results: list[RunResult], summary_doc: dict[str, Any], *, csv: bool = False
+) -> None:
+    """Write model/agents/events parquet (+CSV) and summary.json atomically: all of it or nothing."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        tables = {
+            "model": pd.concat([r.model_frame for r in results], ignore_index=True),
+            "events": pd.concat([r.events for r in results], ignore_index=True),
+        }
+        agent_frames = [r.agent_frame for r in results if r.agent_frame is not None]
+        if agent_frames:
+            tables["agents"] = pd.concat(agent_frames, ignore_index=True)
+        for name, df in tables.items():
+            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            if csv:
+                df.to_csv(tmp / f"{name}.csv", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary_doc, indent=2, default=str) + "\n")
+        if out.exists():
+            backup = out.with_name(f".{out.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            os.replace(out, backup)
+            os.replace(tmp, out)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

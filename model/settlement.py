@@ -1,0 +1,348 @@
+"""Settlement and default resolution (docs/ODD.md, "Submodel: settlement and clearing").
+
+Once a quarter, everything due under contracts (coupons, amortisation, maturities, margin calls, compute
+invoices, backstop purchases, SRT premiums) is gathered into one obligations network. If every firm can pay, all
+is paid in full; otherwise firms short of cash first try to raise liquidity and then the network is cleared
+(greatest Eisenberg-Noe clearing vector, :func:`model.clearing.clear`), each creditor receiving its debtor's
+recovery rate on what it is owed. Firms that pay short are in default; their contracts are resolved: collateral
+seized and sold, unsecured claims written down pari passu to what the firm's assets cover, executory contracts
+terminated, equity wiped by the market.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from model.clearing import clear
+from model.contracts import DEBT_KIND_CODES, Kind, Status
+from model.ledger import Flow, World
+
+if TYPE_CHECKING:
+    from model.economy import CreditLoopModel
+
+INCOME_FLOW = {
+    Kind.COMPUTE: Flow.COMPUTE_FEE,
+    Kind.BACKSTOP: Flow.BACKSTOP,
+    Kind.RISK_TRANSFER: Flow.SRT_PREMIUM,
+}
+
+
+def dues(model: CreditLoopModel) -> dict[str, np.ndarray]:
+    """What every contract pays this quarter: arrays over the whole book (zeros where nothing is due).
+
+    Debt: interest = principal x rate / 4 from the quarter after signing; principal at maturity, linear
+    amortisation before it, margin calls on GPU loans (kept in ``extra``). Compute and backstop invoices are set
+    by the operating phase in ``due``. SRT premiums are paid by the protection buyer (the creditor)."""
+    c, q = model.ledger.contracts, model.quarter
+    n = c.n
+    kind, live = c.view("kind"), c.view("status") == Status.ACTIVE
+    principal = c.view("principal")
+    income = np.zeros(n)
+    repay = np.zeros(n)
+    debt = live & np.isin(kind, DEBT_KIND_CODES) & (c.view("start_q") < q)
+    rate = (
+        c.view("fixed_rate")
+        + c.view("spread")
+        + np.where(c.view("floating"), model.market.reference_rate, 0.0)
+    )
+    income[debt] = principal[debt] * rate[debt] / 4.0
+    maturing = debt & (c.view("maturity_q") <= q)
+    repay[maturing] = principal[maturing]
+    amort = debt & c.view("amortising") & ~maturing
+    remaining = np.maximum(c.view("maturity_q")[amort].astype(float) - q + 1.0, 1.0)
+    repay[amort] = principal[amort] / remaining
+    margin = debt & (kind == Kind.GPU_LOAN) & (c.view("extra") > 0)
+    repay[margin] = np.minimum(principal[margin], np.maximum(repay[margin], c.view("extra")[margin]))
+    executory = live & np.isin(kind, [Kind.COMPUTE, Kind.BACKSTOP])
+    income[executory] = c.view("due")[executory]
+    srt = live & (kind == Kind.RISK_TRANSFER)
+    income[srt] = principal[srt] * c.view("fixed_rate")[srt] / 4.0
+    payer = c.view("debtor").copy()
+    payee = c.view("creditor").copy()
+    payer[srt], payee[srt] = c.view("creditor")[srt], c.view("debtor")[srt]
+    return {"income": income, "repay": repay, "payer": payer, "payee": payee}
+
+
+def expected_dues(model: CreditLoopModel) -> np.ndarray:
+    """Per party, what it is scheduled to pay this quarter (for planning, before any new deal)."""
+    d = dues(model)
+    return np.bincount(d["payer"], d["income"] + d["repay"], model.ledger.n_parties)
+
+
+def settle(model: CreditLoopModel) -> list[int]:
+    """Pay everything due, clearing the network if anyone is short. Returns the parties that newly defaulted."""
+    ledger = model.ledger
+    c, n = ledger.contracts, ledger.n_parties
+    d = dues(model)
+    total = d["income"] + d["repay"]
+    rows = np.flatnonzero(total > 0)
+    if rows.size == 0:
+        return []
+    payer, payee, amount = d["payer"][rows], d["payee"][rows], total[rows]
+    owed = np.bincount(payer, amount, n)
+    agent = ~ledger.is_world
+    short = agent & (owed > ledger.cash + 1e-9)
+    for party in np.flatnonzero(short):
+        firm = model.firm_by_party.get(int(party))
+        if firm is not None and hasattr(firm, "raise_liquidity") and not firm.in_default:
+            firm.raise_liquidity(float(owed[party] - ledger.cash[party]))
+    short = agent & (owed > ledger.cash + 1e-9)
+    if short.any():
+        liabilities = sp.csr_matrix((amount, (payer, payee)), shape=(n, n))
+        assets = np.where(agent, np.maximum(ledger.cash, 0.0), owed + 1.0)
+        result = clear(liabilities, assets)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recovery = np.where(owed > 0, result.payments / owed, 1.0)
+        recovery = np.where(result.defaulted, np.clip(recovery, 0.0, 1.0), 1.0)
+    else:
+        recovery = np.ones(n)
+    rate = recovery[payer]
+    paid_income = d["income"][rows] * rate
+    paid_repay = d["repay"][rows] * rate
+    kinds = c.kind[rows]
+    # book: interest and fees as income flows, principal through the ledger's repayment
+    debt_rows = np.isin(kinds, DEBT_KIND_CODES)
+    ledger.pay_many(
+        payer[debt_rows], payee[debt_rows], paid_income[debt_rows], Flow.INTEREST, rows[debt_rows]
+    )
+    for kind, flow in INCOME_FLOW.items():
+        sel = kinds == kind
+        if sel.any():
+            ledger.pay_many(payer[sel], payee[sel], paid_income[sel], flow, rows[sel])
+    repaying = paid_repay > 0
+    if repaying.any():
+        ledger.repay(rows[repaying], paid_repay[repaying])
+    c.extra[rows[debt_rows & (kinds == Kind.GPU_LOAN)]] = 0.0  # margin calls are met or in default
+    unpaid = amount - paid_income - paid_repay
+    c.past_due[rows] += np.where(unpaid > 1e-9, unpaid, 0.0)
+    c.due[rows] = 0.0
+    _record_flows(model, rows, kinds, payer, payee, paid_income, rate, d["income"][rows])
+    new = [
+        int(i)
+        for i in np.flatnonzero(agent & (recovery < 1.0 - 1e-9))
+        if not ledger.defaulted[i] or not model.firm_by_party[int(i)].in_default
+    ]
+    for i in new:
+        ledger.defaulted[i] = True
+        firm = model.firm_by_party[i]
+        firm.in_default = True
+        model.log(
+            "default",
+            firm.name,
+            f"{firm.name} defaults: it pays {recovery[i]:.0%} of the {owed[i]:.1f}bn it owes this quarter",
+            "",
+            float(owed[i]),
+        )
+    return new
+
+
+def _record_flows(model, rows, kinds, payer, payee, paid, rate, invoiced) -> None:
+    """Circularity, providers' contract revenue and words for short payments."""
+    for _r, k, a, b, amount, share, invoice in zip(
+        rows, kinds, payer, payee, paid, rate, invoiced, strict=True
+    ):
+        if k == Kind.COMPUTE:
+            model.circularity.sale(int(b), int(a), float(amount))
+            model.contract_revenue[int(b)] = model.contract_revenue.get(int(b), 0.0) + float(amount)
+            if share < 1.0 - 1e-9:
+                model.shortfall_by_provider[int(b)] = model.shortfall_by_provider.get(int(b), 0.0) + float(
+                    invoice - amount
+                )
+                model.log(
+                    "short_payment",
+                    model.ledger.names[a],
+                    f"{model.ledger.names[a]} pays {share:.0%} of its {model.ledger.names[b]} invoice",
+                    model.ledger.names[b],
+                    float(invoice - amount),
+                )
+        elif k == Kind.BACKSTOP and amount > 0:
+            model.circularity.provide(int(a), int(b), float(amount))
+            model.contract_revenue[int(b)] = model.contract_revenue.get(int(b), 0.0) + float(amount)
+            model.log(
+                "backstop",
+                model.ledger.names[a],
+                f"{model.ledger.names[a]} buys {amount:.2f}bn of "
+                f"{model.ledger.names[b]}'s unsold capacity under its backstop",
+                model.ledger.names[b],
+                float(amount),
+            )
+
+
+def resolve_defaults(model: CreditLoopModel, defaulters: list[int]) -> None:
+    """Resolve each new defaulter: terminate its executory contracts, seize collateral, write unsecured claims
+    down to what its assets cover (restructuring), or liquidate a repeat defaulter."""
+    for party in defaulters:
+        firm = model.firm_by_party[party]
+        repeat = (
+            firm.excluded_until > model.quarter - 1 and firm.excluded_until >= 0 and firm.restructurings > 0
+        )
+        _terminate_executory(model, party)
+        _seize_collateral(model, party)
+        if repeat or (firm.equity < 0 and not firm.listed):
+            _liquidate(model, firm)
+        else:
+            _restructure(model, firm)
+        firm.excluded_until = model.quarter + model.p.credit.default_exclusion_quarters
+        model.defaults_q += 1
+
+
+def _debt_rows(model, party: int) -> np.ndarray:
+    c = model.ledger.contracts
+    return np.flatnonzero(
+        (c.view("debtor") == party)
+        & (c.view("status") == Status.ACTIVE)
+        & np.isin(c.view("kind"), DEBT_KIND_CODES)
+    )
+
+
+def _terminate_executory(model, party: int) -> None:
+    c = model.ledger.contracts
+    rows = np.flatnonzero(
+        (c.view("status") == Status.ACTIVE)
+        & (c.view("debtor") == party)
+        & np.isin(c.view("kind"), [Kind.COMPUTE, Kind.BACKSTOP])
+    )
+    for r in rows:
+        other = model.ledger.names[c.creditor[r]]
+        what = "compute contract" if c.kind[r] == Kind.COMPUTE else "capacity backstop"
+        model.log(
+            "termination",
+            model.ledger.names[party],
+            f"{model.ledger.names[party]}'s {what} with {other} "
+            f"is terminated ({c.principal[r]:.1f}bn of remaining value lost)",
+            other,
+            float(c.principal[r]),
+        )
+    model.ledger.close(rows, Status.TERMINATED) if rows.size else None
+
+
+def _book_loss(model, creditor: int, amount: float) -> None:
+    """Credit losses: lenders remember them; banks claim their SRT protection."""
+    model.losses_q += amount
+    firm = model.firm_by_party.get(creditor)
+    if firm is None or amount <= 0:
+        return
+    if hasattr(firm, "losses_q"):
+        firm.losses_q += amount
+        firm.losses_cum += amount
+    c = model.ledger.contracts
+    for r in c.active(Kind.RISK_TRANSFER):
+        if c.creditor[r] != creditor or c.principal[r] <= 0:
+            continue
+        claim = min(amount * model.p.lenders.srt_cover_share, float(c.principal[r]))
+        model.ledger.pay(int(c.debtor[r]), creditor, claim, Flow.HEDGE, int(r))
+        c.principal[r] -= claim  # protection notional used up (a notional, not a balance)
+        model.log(
+            "risk_transfer",
+            firm.name,
+            f"SRT investors pay {firm.name} {claim:.2f}bn of its loss",
+            "outside investors",
+            claim,
+        )
+
+
+def _seize_collateral(model, party: int) -> None:
+    """Secured lenders take the collateral, sell it to the second-hand market, and keep up to their claim."""
+    ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
+    haircut = model.p.credit.default_recovery_haircut
+    sold_gw = 0.0
+    for r in _debt_rows(model, party):
+        cohort = int(c.collateral[r])
+        if cohort < 0 or not cap.active[cohort] or cap.owner[cohort] != party:
+            continue
+        price = float(
+            model.market.gpu_market_value(
+                np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
+            )[0]
+        )
+        price = (price + cap.shell_book[cohort]) * (1.0 - haircut)
+        sold_gw += float(cap.gw[cohort])
+        ledger.sell_capacity(cohort, int(World.SUPPLIERS), price)
+        c.collateral[r] = -1
+        repay = min(price, float(c.principal[r]), max(ledger.cash[party], 0.0))
+        if repay > 0:
+            ledger.repay([r], [repay])
+        model.log(
+            "collateral",
+            ledger.names[c.creditor[r]],
+            f"{ledger.names[c.creditor[r]]} seizes and sells "
+            f"{ledger.names[party]}'s collateral for {price:.1f}bn",
+            ledger.names[party],
+            price,
+        )
+    model.market.fire_sale(sold_gw, model.installed_gw())
+
+
+def _restructure(model, firm) -> None:
+    """Write unsecured claims down pari passu to what the firm's assets cover; the firm carries on."""
+    ledger, c = model.ledger, model.ledger.contracts
+    rows = _debt_rows(model, firm.party)
+    claims = float(c.principal[rows].sum())
+    bs = ledger.balance_sheet(firm.party)
+    cap = ledger.capacity
+    own = cap.view("active") & (cap.view("owner") == firm.party)
+    gpu_value = model.market.gpu_market_value(
+        cap.view("gpu_cost")[own], model.quarter - cap.view("vintage_q")[own]
+    ).sum()
+    # operating creditors (other liabilities) rank ahead of financial debt in this simplified priority
+    covered = max(bs["cash"], 0.0) + (gpu_value + bs["data_centres"]) * (
+        1 - model.p.credit.default_recovery_haircut
+    )
+    covered = max(covered + bs["equity_stakes"] + bs["other_assets"] - bs["other_liabilities"], 0.0)
+    recovery = 1.0 if claims <= 0 else min(1.0, covered / claims)
+    if recovery < 1.0:
+        cut = c.principal[rows] * (1.0 - recovery)
+        for r, amount in zip(rows, cut, strict=True):
+            _book_loss(model, int(c.creditor[r]), float(amount))
+        ledger.write_down(rows, cut)
+    # rescheduling: what fell due and was not paid moves out by a year
+    overdue = rows[c.past_due[rows] > 0]
+    c.maturity_q[overdue] = np.maximum(c.maturity_q[overdue], model.quarter + 4)
+    c.past_due[np.flatnonzero(c.view("debtor") == firm.party)] = 0.0
+    firm.restructurings += 1
+    model.log(
+        "restructuring",
+        firm.name,
+        f"{firm.name} restructures: creditors recover {recovery:.0%} of {claims:.1f}bn of debt",
+        "",
+        claims * (1 - recovery),
+    )
+
+
+def _liquidate(model, firm) -> None:
+    """Sell everything, pay creditors pro rata from the proceeds, write off the rest, close the firm."""
+    ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
+    own = np.flatnonzero(cap.view("active") & (cap.view("owner") == firm.party))
+    sold = 0.0
+    for cohort in own:
+        value = model.market.gpu_market_value(
+            np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
+        )[0]
+        price = float((value + cap.shell_book[cohort]) * (1 - model.p.credit.default_recovery_haircut))
+        sold += float(cap.gw[cohort])
+        ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
+    model.market.fire_sale(sold, model.installed_gw())
+    rows = _debt_rows(model, firm.party)
+    claims = c.principal[rows].copy()
+    cash = max(ledger.cash[firm.party], 0.0)
+    if claims.sum() > 0:
+        pay = claims * min(1.0, cash / claims.sum())
+        ledger.repay(rows[pay > 0], pay[pay > 0])
+        rest = c.principal[rows].copy()
+        for r, amount in zip(rows, rest, strict=True):
+            _book_loss(model, int(c.creditor[r]), float(amount))
+        ledger.write_down(rows, rest)
+    ledger.close(rows, Status.DEFAULTED) if rows.size else None
+    c.past_due[np.flatnonzero(c.view("debtor") == firm.party)] = 0.0
+    firm.liquidated = True
+    model.log(
+        "liquidation",
+        firm.name,
+        f"{firm.name} is liquidated; {sold:.2f} GW sold at fire-sale prices; "
+        f"creditors lose {float(claims.sum()) - min(cash, float(claims.sum())):.1f}bn",
+        "",
+        float(claims.sum()),
+    )

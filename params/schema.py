@@ -1,0 +1,1194 @@
+"""The one parameter schema of creditloop.
+
+Every number the model uses by default is declared here exactly once, with its unit, its allowed range, a
+description and its source: a fact id from ``shared/calibration/facts.csv`` or ``assumption: <why>``.
+The CLI (``run.py --set``), the UI sliders, the sweep grids and the table in ``docs/ODD.md`` are all generated
+from this module (see :func:`parameter_specs`); nothing else declares a parameter.
+
+Parameters are grouped in nested pydantic models; a parameter's public name is its dotted path, e.g.
+``demand.ai_growth_initial_annual`` or ``meta.cash_usd_bn``. Firm calibrations are declared as tables
+(one row per field, one column per firm) because the same fields carry different values and sources per firm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+Number = float | int | bool
+
+
+def param(
+    default: Number,
+    unit: str,
+    lo: float | None,
+    hi: float | None,
+    source: str,
+    description: str,
+    *,
+    ui: bool = False,
+) -> Any:
+    """Declare one parameter. ``ui=True`` puts it among the UI's key levers."""
+    extra = {"unit": unit, "source": source, "ui": ui}
+    if isinstance(default, bool):
+        return Field(default=default, description=description, json_schema_extra=extra)
+    return Field(default=default, ge=lo, le=hi, description=description, json_schema_extra=extra)
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class RunSettings(_Group):
+    """Horizon and checks."""
+
+    quarters: int = param(
+        29,
+        "quarters",
+        1,
+        120,
+        "assumption: 2025Q4 to 2032Q4, the horizon of S058 (backstop end)",
+        "Number of quarters simulated, starting 2025Q4.",
+        ui=True,
+    )
+    check_invariants: bool = param(
+        True,
+        "switch",
+        None,
+        None,
+        "assumption: accounting checks on in every run",
+        "Check every accounting identity each quarter (off only in benchmarks).",
+    )
+
+
+class DemandSettings(_Group):
+    """AI end-demand: adoption growth, its uncertainty, and the price of compute."""
+
+    ai_growth_initial_annual: float = param(
+        0.45,
+        "1/year",
+        0.0,
+        2.0,
+        "assumption: OpenAI 13 (2025) to a >20 run-rate by end-2025, E103, E104",
+        "Annual growth of AI end-demand at the start.",
+        ui=True,
+    )
+    ai_growth_longrun_annual: float = param(
+        0.06,
+        "1/year",
+        -0.2,
+        0.6,
+        "assumption: mature cloud-like growth",
+        "Long-run annual growth of AI demand.",
+        ui=True,
+    )
+    ai_growth_halflife_years: float = param(
+        1.5,
+        "years",
+        0.25,
+        10.0,
+        "assumption: S093 says the next 2-3 years decide",
+        "Half-life of the decay of demand growth from its initial to its long-run value.",
+        ui=True,
+    )
+    ai_demand_volatility_annual: float = param(
+        0.10,
+        "1/sqrt(year)",
+        0.0,
+        0.6,
+        "assumption: no source; moderate noise around the trend",
+        "Volatility of the AI demand index (log-normal shocks each quarter).",
+        ui=True,
+    )
+    initial_utilisation: float = param(
+        0.95,
+        "share",
+        0.3,
+        1.0,
+        "assumption: capacity sold out in 2025 (E081 delays, E082 backlog)",
+        "Utilisation of AI capacity at the start (demand / energised capacity).",
+    )
+    compute_price_usd_bn_per_gw_year: float = param(
+        10.0,
+        "USD bn/GW-year",
+        3.0,
+        25.0,
+        "X021",
+        "Revenue per energised, fully used GW-year of AI capacity sold to end customers.",
+    )
+    price_utilisation_elasticity: float = param(
+        0.5,
+        "1",
+        0.0,
+        3.0,
+        "assumption: prices fall when capacity is idle (cloud price competition)",
+        "Elasticity of the compute price to utilisation below its initial level.",
+    )
+    core_revenue_growth_annual: float = param(
+        0.10,
+        "1/year",
+        -0.1,
+        0.3,
+        "assumption: E030 Alphabet +16%, E040 Amazon +13%, E001 Meta +26%, blended",
+        "Annual growth of the hyperscalers' non-AI (core) revenue.",
+    )
+
+
+class TechnologySettings(_Group):
+    """Cost of capacity, the depreciation clock and second-hand GPU prices."""
+
+    chip_cost_usd_bn_per_gw: float = param(
+        35.0, "USD bn/GW", 15.0, 60.0, "S054", "Cost of the accelerators (chips, servers) for 1 GW.", ui=True
+    )
+    shell_cost_usd_bn_per_gw: float = param(
+        15.0, "USD bn/GW", 5.0, 30.0, "X022", "Cost of the data-centre shell, power and cooling for 1 GW."
+    )
+    gpu_accounting_life_years: float = param(
+        6.0, "years", 2.0, 8.0, "E142", "Straight-line depreciation life of GPUs in the accounts."
+    )
+    gpu_economic_life_years: float = param(
+        3.5,
+        "years",
+        1.0,
+        8.0,
+        "S071",
+        "Economic life of GPUs: their market value reaches zero after it.",
+        ui=True,
+    )
+    shell_life_years: float = param(
+        20.0,
+        "years",
+        10.0,
+        40.0,
+        "assumption: buildings and power plant",
+        "Depreciation life of data-centre shells.",
+    )
+    build_lag_quarters: int = param(
+        4,
+        "quarters",
+        1,
+        12,
+        "assumption: 12-18 months from order to powered shell",
+        "Quarters from a capacity order to the capacity being ready for power.",
+    )
+    electricity_usd_bn_per_gw_year: float = param(
+        0.5, "USD bn/GW-year", 0.1, 2.0, "X016", "Electricity cost of one energised GW-year."
+    )
+    fire_sale_price_impact: float = param(
+        2.0,
+        "1",
+        0.0,
+        10.0,
+        "assumption: linear price impact as in Cifuentes, Ferrucci & Shin (2005)",
+        "Second-hand GPU price discount per unit of GW dumped relative to installed GW.",
+    )
+    fire_sale_recovery_quarters: float = param(
+        2.0,
+        "quarters",
+        0.5,
+        12.0,
+        "assumption: distressed GPU prices recover within a few quarters",
+        "Half-life of the fire-sale discount.",
+    )
+    nvidia_share_of_chip_spend: float = param(
+        0.6,
+        "share",
+        0.1,
+        1.0,
+        "assumption: rest is TPUs, Trainium, AMD; calibrates Nvidia revenue to X007",
+        "Share of the hyperscalers' chip spend that goes to Nvidia.",
+    )
+
+
+class EnergySettings(_Group):
+    """The grid: how many GW can be energised each quarter."""
+
+    grid_gw_per_quarter: float = param(
+        2.5,
+        "GW/quarter",
+        0.1,
+        20.0,
+        "assumption: E140 74-132 GW US DC load by 2028 from E141 22 GW",
+        "GW of new data-centre capacity that can be connected each quarter across all firms.",
+        ui=True,
+    )
+
+
+class CreditSettings(_Group):
+    """Rates, spreads and market capacity for new debt."""
+
+    reference_rate_annual: float = param(
+        0.0395, "1/year", 0.0, 0.15, "E121", "Reference rate (SOFR) at the start.", ui=True
+    )
+    ig_spread_annual: float = param(
+        0.0077, "1/year", 0.0, 0.1, "E122", "Investment-grade spread at the start."
+    )
+    hy_spread_annual: float = param(0.0279, "1/year", 0.0, 0.2, "E123", "High-yield spread at the start.")
+    spread_sentiment_elasticity: float = param(
+        1.5,
+        "1",
+        0.0,
+        6.0,
+        "assumption: E122/E123 long-run medians are ~1.7x today's spreads",
+        "Log change of spreads per unit fall of the sentiment index.",
+    )
+    spread_default_sensitivity: float = param(
+        0.5,
+        "1/year per share",
+        0.0,
+        5.0,
+        "assumption: spreads widen with the sector's defaulted debt",
+        "Spread widening per unit share of sector debt in default.",
+    )
+    bond_market_usd_bn_per_quarter: float = param(
+        110.0,
+        "USD bn/quarter",
+        0.0,
+        500.0,
+        "S002",
+        "Investment-grade bonds the market absorbs from the modelled AI issuers per quarter at neutral mood.",
+        ui=True,
+    )
+    hy_market_usd_bn_per_quarter: float = param(
+        10.0, "USD bn/quarter", 0.0, 100.0, "E127", "High-yield bond capacity per quarter at neutral mood."
+    )
+    ig_max_net_leverage: float = param(
+        4.5,
+        "x EBITDA",
+        0.5,
+        8.0,
+        "assumption: BBB floor; Oracle (E052/E054: net debt ~95, OCF 21.5) is still IG",
+        "Net debt over annual operating cash flow above which a firm loses IG bond access.",
+    )
+    bond_tenor_years: int = param(10, "years", 2, 40, "E010", "Tenor of new corporate bonds.")
+    loan_tenor_years: int = param(4, "years", 1, 10, "S048", "Tenor of new bank project loans.")
+    equity_issue_max_share: float = param(
+        0.01,
+        "share of market value",
+        0.0,
+        0.2,
+        "assumption: follow-on offerings rarely exceed a few percent",
+        "Most equity a listed firm can sell in one quarter, as a share of its market value.",
+    )
+    default_recovery_haircut: float = param(
+        0.3,
+        "share",
+        0.0,
+        1.0,
+        "assumption: collateral realises market value less 30% in default",
+        "Haircut on collateral seized and sold in a default.",
+    )
+    legacy_coupon_annual: float = param(
+        0.04,
+        "1/year",
+        0.0,
+        0.15,
+        "assumption: E124 IG yield 4.8% less older, cheaper issues",
+        "Coupon of the debt firms carry at the start.",
+    )
+    lease_years: int = param(
+        10,
+        "years",
+        1,
+        30,
+        "assumption: data-centre finance leases of about a decade",
+        "Term of finance leases.",
+    )
+    spv_residual_value_guarantee: float = param(
+        0.8,
+        "share of principal",
+        0.0,
+        1.0,
+        "assumption: E011 names a residual-value guarantee, not its size",
+        "Residual value a sponsor guarantees to its SPV lenders when it walks away at lease end.",
+    )
+    spv_lease_years: int = param(4, "years", 1, 20, "E011", "Initial lease term of an SPV data centre.")
+    default_exclusion_quarters: int = param(
+        8,
+        "quarters",
+        0,
+        40,
+        "assumption: defaulters are shut out of new credit for two years",
+        "Quarters a restructured firm cannot borrow.",
+    )
+
+
+class CircularSettings(_Group):
+    """Circular financing: each loop of the digest (L1-L10) can be switched off; sizes of the deals."""
+
+    circular_financing: bool = param(
+        True,
+        "switch",
+        None,
+        None,
+        "assumption: the 2025 deals as announced",
+        "Master switch: off removes vendor equity, backstops, equity-for-purchases "
+        "and warrants (loops L1, L3-L7).",
+        ui=True,
+    )
+    loop_l1_nvidia_openai: bool = param(
+        True, "switch", None, None, "S052", "L1: Nvidia equity into OpenAI per GW."
+    )
+    loop_l2_oracle_buildout: bool = param(
+        True, "switch", None, None, "S045", "L2: bank-financed Oracle build-out for OpenAI."
+    )
+    loop_l3_amd_warrants: bool = param(
+        True, "switch", None, None, "S075", "L3: AMD warrants for OpenAI purchases."
+    )
+    loop_l4_coreweave_backstop: bool = param(
+        True, "switch", None, None, "S058", "L4: Nvidia stake in and capacity backstop for CoreWeave."
+    )
+    loop_l5_microsoft_openai: bool = param(
+        True,
+        "switch",
+        None,
+        None,
+        "E103",
+        "L5: Microsoft as OpenAI investor and Azure landlord (revenue share).",
+    )
+    loop_l6_amazon_anthropic: bool = param(
+        True, "switch", None, None, "S036", "L6: Amazon's Anthropic stake and Anthropic's AWS spend."
+    )
+    loop_l7_nvidia_xai: bool = param(
+        True, "switch", None, None, "S091", "L7: Nvidia equity into xAI's GPU buys."
+    )
+    loop_l8_meta_spv: bool = param(
+        True, "switch", None, None, "E012", "L8: Meta's off-balance-sheet Hyperion SPV."
+    )
+    loop_l9_reflexivity: bool = param(
+        True, "switch", None, None, "S080", "L9: equity prices feed sentiment, credit supply and capex."
+    )
+    loop_l10_risk_transfer: bool = param(
+        True, "switch", None, None, "E134", "L10: banks' synthetic risk transfer and short AI hedges."
+    )
+    nvidia_equity_per_gw_usd_bn: float = param(
+        10.0, "USD bn/GW", 0.0, 35.0, "S055", "Nvidia equity invested in OpenAI per GW deployed.", ui=True
+    )
+    nvidia_openai_max_usd_bn: float = param(
+        100.0, "USD bn", 0.0, 300.0, "S052", "Cap on Nvidia's investment in OpenAI."
+    )
+    openai_nvidia_gw_per_quarter: float = param(
+        0.5, "GW/quarter", 0.0, 3.0, "E066: >=10 GW from H2 2026", "Planned pace of OpenAI's Nvidia GW."
+    )
+    openai_first_nvidia_quarter: int = param(
+        3,
+        "quarter index",
+        0,
+        20,
+        "E066: first GW in H2 2026",
+        "Quarter index (0 = 2025Q4) of the first Nvidia GW for OpenAI.",
+    )
+    amd_gw_total: float = param(6.0, "GW", 0.0, 12.0, "E108", "GW of AMD chips OpenAI plans to buy.")
+    amd_cost_usd_bn_per_gw: float = param(
+        15.0, "USD bn/GW", 5.0, 40.0, "E108: ~90 potential over 6 GW", "AMD chip cost per GW."
+    )
+    amd_warrant_shares_m: float = param(
+        160.0,
+        "million shares",
+        0.0,
+        400.0,
+        "E108",
+        "AMD shares under OpenAI's warrant (vesting per GW bought).",
+    )
+    amd_share_price_usd: float = param(
+        240.0,
+        "USD/share",
+        20.0,
+        1000.0,
+        "assumption: AMD price after the Oct-2025 deal (E108 reports +25-35%)",
+        "AMD share price at the start.",
+    )
+    coreweave_backstop_usd_bn: float = param(
+        6.3, "USD bn", 0.0, 50.0, "E067", "Cap of Nvidia's purchases of CoreWeave's unsold capacity."
+    )
+    coreweave_backstop_end_year: int = param(
+        2032, "year", 2026, 2035, "S058", "Year the backstop ends (sources disagree: 2026 or 2032, E067)."
+    )
+    nvidia_coreweave_stake: float = param(0.07, "share", 0.0, 0.5, "S057", "Nvidia's stake in CoreWeave.")
+    microsoft_openai_stake: float = param(
+        0.27,
+        "share",
+        0.0,
+        0.6,
+        "assumption: Oct-2025 recapitalisation as reported; E027/E028 show the stake",
+        "Microsoft's stake in OpenAI.",
+    )
+    microsoft_revenue_share: float = param(
+        0.20, "share", 0.0, 0.5, "E103", "Share of OpenAI's revenue paid to Microsoft."
+    )
+    amazon_anthropic_stake_usd_bn: float = param(
+        25.0,
+        "USD bn",
+        0.0,
+        100.0,
+        "assumption: cost ~8 plus gains such as S036's 9.5",
+        "Value of Amazon's Anthropic stake at the start.",
+    )
+    nvidia_xai_equity_usd_bn: float = param(2.0, "USD bn", 0.0, 20.0, "S091", "Nvidia's equity in xAI.")
+    xai_chip_orders_usd_bn: float = param(20.0, "USD bn", 0.0, 100.0, "S092", "xAI's Nvidia chip orders.")
+    aws_openai_usd_bn: float = param(38.0, "USD bn", 0.0, 200.0, "S041", "AWS-OpenAI compute contract value.")
+    aws_openai_years: int = param(7, "years", 1, 15, "E047", "Term of the AWS-OpenAI contract.")
+    oracle_openai_usd_bn: float = param(
+        300.0, "USD bn", 0.0, 600.0, "E056", "Oracle-OpenAI compute contract."
+    )
+    oracle_openai_gw: float = param(4.5, "GW", 0.0, 20.0, "E056", "GW of the Oracle-OpenAI contract.")
+    oracle_openai_start_quarter: int = param(
+        5,
+        "quarter index",
+        0,
+        20,
+        "E056: payments from 2027",
+        "Quarter index (0 = 2025Q4) when the Oracle contract starts.",
+    )
+    oracle_openai_years: int = param(5, "years", 1, 10, "E056", "Term of the Oracle-OpenAI contract.")
+    coreweave_openai_usd_bn: float = param(
+        15.9, "USD bn", 0.0, 100.0, "E090", "CoreWeave-OpenAI contracts (11.9 + 4.0 expansion)."
+    )
+    coreweave_backlog_usd_bn: float = param(55.6, "USD bn", 0.0, 300.0, "E082", "CoreWeave revenue backlog.")
+    azure_openai_price_usd_bn_per_gw_year: float = param(
+        6.0,
+        "USD bn/GW-year",
+        1.0,
+        20.0,
+        "assumption: E103 burn 8.5 = opex beyond revenue plus ~7 of compute",
+        "Price OpenAI pays Microsoft per GW-year of Azure compute.",
+    )
+    coreweave_microsoft_share: float = param(
+        0.62,
+        "share",
+        0.0,
+        1.0,
+        "E090",
+        "Microsoft's share of CoreWeave's non-OpenAI backlog (Meta the rest).",
+    )
+    amazon_anthropic_invested_usd_bn: float = param(
+        8.0,
+        "USD bn",
+        0.0,
+        50.0,
+        "assumption: Amazon's reported cash investment in Anthropic",
+        "Cash Amazon has put into Anthropic (money that can come back as AWS revenue).",
+    )
+    microsoft_openai_funded_usd_bn: float = param(
+        11.6, "USD bn", 0.0, 50.0, "E028", "Cash Microsoft has put into OpenAI."
+    )
+    take_or_pay_min_share: float = param(
+        0.8,
+        "share",
+        0.0,
+        1.0,
+        "assumption: typical take-or-pay minimum",
+        "Share of a compute contract the customer pays even if it takes less.",
+    )
+    softbank_openai_usd_bn: float = param(
+        22.5, "USD bn", 0.0, 60.0, "E107", "SoftBank's Dec-2025 OpenAI tranche."
+    )
+
+
+class LenderSettings(_Group):
+    """Private-credit funds and banks: appetite, flows and limits."""
+
+    fund_target_ai_share: float = param(
+        0.35,
+        "share of capital",
+        0.0,
+        1.0,
+        "assumption: E130 tech private debt 450 of E129 ~1,900 AUM, rising",
+        "Share of a private-credit fund's capital it wants in AI loans.",
+        ui=True,
+    )
+    fund_flow_yield_sensitivity: float = param(
+        2.0,
+        "1/(1/year)",
+        0.0,
+        20.0,
+        "assumption: investor flows chase yield pick-up (S061 doubling)",
+        "Quarterly fund inflow per unit of yield pick-up over IG.",
+    )
+    fund_flow_loss_sensitivity: float = param(
+        1.0,
+        "1",
+        0.0,
+        20.0,
+        "assumption: redemptions follow realised losses",
+        "Quarterly outflow per unit of loss rate on the fund's AI book.",
+    )
+    fund_redemption_gate: float = param(
+        0.05,
+        "share/quarter",
+        0.0,
+        0.5,
+        "assumption: typical evergreen-fund quarterly gate",
+        "Most capital a fund pays out to redeeming investors per quarter.",
+    )
+    fund_stress_loss_rate: float = param(
+        0.03,
+        "share",
+        0.0,
+        0.5,
+        "assumption: a 3% loss on the AI book stops new lending",
+        "Cumulative loss rate at which a fund stops new lending.",
+        ui=True,
+    )
+    bank_min_capital_ratio: float = param(
+        0.115,
+        "share of RWA",
+        0.04,
+        0.3,
+        "assumption: Basel III CET1 4.5% + 2.5% buffer + G-SIB surcharge",
+        "Capital ratio below which a bank makes no new loans.",
+        ui=True,
+    )
+    bank_sector_limit: float = param(
+        0.25,
+        "share of capital",
+        0.0,
+        2.0,
+        "assumption: large-exposure style concentration limit",
+        "Most AI lending a bank holds, as a share of its capital.",
+    )
+    srt_cover_share: float = param(
+        0.3,
+        "share",
+        0.0,
+        1.0,
+        "E134",
+        "Share of a bank's AI loans covered by synthetic risk transfer when used.",
+    )
+    srt_premium_annual: float = param(
+        0.08,
+        "1/year",
+        0.0,
+        0.3,
+        "assumption: SRT notes pay high coupons (E134)",
+        "Premium on the covered amount paid to SRT investors.",
+    )
+    short_hedge_share: float = param(
+        0.1,
+        "share of AI loans",
+        0.0,
+        1.0,
+        "E134: Deutsche Bank considers shorting an AI basket",
+        "Notional of the AI-equity short as a share of the bank's AI loans.",
+    )
+
+
+class MarketSettings(_Group):
+    """Equity valuations and the sentiment index."""
+
+    initial_sentiment: float = param(
+        0.75,
+        "index 0-1",
+        0.0,
+        1.0,
+        "assumption: euphoric; S080 54% see a bubble yet keep buying",
+        "Minsky sentiment index at the start (0 despair, 1 euphoria).",
+        ui=True,
+    )
+    sentiment_return_weight: float = param(
+        0.5,
+        "1",
+        0.0,
+        5.0,
+        "assumption: Brock-Hommes style extrapolation",
+        "Sentiment gain per unit average AI equity return.",
+    )
+    sentiment_loss_weight: float = param(
+        5.0,
+        "1",
+        0.0,
+        50.0,
+        "assumption: losses and defaults weigh heavily",
+        "Sentiment loss per unit of sector losses over sector debt.",
+    )
+    sentiment_surprise_weight: float = param(
+        1.0, "1", 0.0, 10.0, "assumption", "Sentiment gain per unit AI demand growth surprise (annualised)."
+    )
+    sentiment_mean_reversion: float = param(
+        0.05, "1/quarter", 0.0, 1.0, "assumption", "Pull of sentiment back to neutral (0.5) each quarter."
+    )
+    valuation_sentiment_elasticity: float = param(
+        1.5,
+        "1",
+        0.0,
+        5.0,
+        "assumption: E009 Meta -13.5% and E057 Oracle +36% on news",
+        "Log valuation change per unit change of sentiment.",
+    )
+    valuation_adjustment_speed: float = param(
+        0.5,
+        "1/quarter",
+        0.05,
+        1.0,
+        "assumption",
+        "Share of the gap to fundamental value closed each quarter.",
+    )
+    valuation_momentum: float = param(
+        0.2,
+        "1",
+        0.0,
+        0.9,
+        "assumption: momentum traders",
+        "Weight of last quarter's return in this quarter's return.",
+    )
+
+
+class BehaviourSettings(_Group):
+    """Decision rules of the firms: expectations, capex responses, buffers and payouts."""
+
+    expectation_adaptation: float = param(
+        0.3,
+        "1/quarter",
+        0.0,
+        1.0,
+        "assumption: adaptive expectations (Brock & Hommes 1998)",
+        "Share of the gap between realised and expected AI demand growth closed each quarter.",
+    )
+    expectation_sentiment_weight: float = param(
+        0.5,
+        "1/year",
+        0.0,
+        3.0,
+        "assumption: shared mood tilts forecasts",
+        "Tilt of expected annual demand growth per unit of sentiment above its start.",
+    )
+    capex_expectation_weight: float = param(
+        0.8, "1", 0.0, 5.0, "assumption", "Capex growth per unit revision of expected demand growth.", ui=True
+    )
+    capex_race_weight: float = param(
+        0.3,
+        "1",
+        0.0,
+        2.0,
+        "assumption: the arms race (digest section 6)",
+        "Capex growth per unit of rivals' capex growth above one's own.",
+        ui=True,
+    )
+    capex_idle_weight: float = param(
+        2.0, "1", 0.0, 10.0, "assumption", "Capex cut per unit of utilisation below its start level."
+    )
+    capex_spread_weight: float = param(
+        10.0,
+        "1",
+        0.0,
+        50.0,
+        "assumption",
+        "Capex cut per unit rise of one's borrowing spread (0.01 = 100bp).",
+    )
+    capex_drawdown_weight: float = param(
+        1.0,
+        "1",
+        0.0,
+        5.0,
+        "assumption: E009 markets punish capex",
+        "Capex cut per unit of equity drawdown beyond 20% from peak.",
+    )
+    capex_max_growth_annual: float = param(
+        1.5, "1/year", 0.0, 5.0, "assumption", "Fastest annual capex growth a firm plans."
+    )
+    capex_max_cut_annual: float = param(
+        0.7, "1/year", 0.0, 1.0, "assumption", "Deepest annual capex cut a firm plans (0.7 = -70%)."
+    )
+    backlog_build_years: float = param(
+        3.0,
+        "years",
+        0.25,
+        10.0,
+        "assumption: multi-GW campuses are built in phases (S043 Stargate)",
+        "Years over which a provider orders the GW its contracts still need.",
+    )
+    gpu_loan_tenor_years: float = param(
+        4.0,
+        "years",
+        1.0,
+        10.0,
+        "assumption: draws under E085's 5-year facilities amortise over ~4 years",
+        "Amortisation term of new GPU-backed loans.",
+    )
+    cash_floor_share: float = param(
+        0.5,
+        "share of opening cash",
+        0.0,
+        2.0,
+        "assumption: firms keep about half their usual liquidity",
+        "Cash a firm keeps as a buffer, as a share of its opening cash.",
+    )
+    lab_cash_buffer_quarters: float = param(
+        4.0,
+        "quarters",
+        0.0,
+        12.0,
+        "assumption: labs raise ahead of burn",
+        "Cash an AI lab keeps, in quarters of burn.",
+    )
+    payout_share: float = param(
+        0.25,
+        "1/quarter",
+        0.0,
+        1.0,
+        "assumption: buybacks and dividends",
+        "Share of cash above the opening level paid out each quarter.",
+    )
+    ai_opex_usd_bn_per_gw_year: float = param(
+        2.0,
+        "USD bn/GW-year",
+        0.0,
+        10.0,
+        "assumption: X016 electricity ~0.5 plus operations",
+        "Operating cost of one energised GW-year (power, staff, maintenance).",
+    )
+    lab_opex_scale_elasticity: float = param(
+        0.5,
+        "1",
+        0.0,
+        1.0,
+        "assumption: labs' staff and sales costs grow slower than revenue",
+        "Elasticity of an AI lab's non-compute costs to its revenue.",
+    )
+    coreweave_price_usd_bn_per_gw_year: float = param(
+        6.0, "USD bn/GW-year", 1.0, 20.0, "X021", "Price of CoreWeave's compute contracts."
+    )
+    gpu_loan_ltv_max: float = param(
+        0.8,
+        "share",
+        0.3,
+        1.0,
+        "assumption: GPU ABS loan-to-value covenants",
+        "Loan-to-value covenant of GPU-backed loans.",
+    )
+    gpu_loan_advance_rate: float = param(
+        0.7,
+        "share",
+        0.1,
+        1.0,
+        "assumption: below the covenant at signing",
+        "Share of the GPUs' cost a GPU-backed loan finances.",
+    )
+    lab_equity_issue_max_share: float = param(
+        0.03,
+        "share of value per quarter",
+        0.0,
+        0.5,
+        "E107: ~41 raised in 2025 on a 300-500 valuation",
+        "Most equity an AI lab can raise per quarter, as a share of its valuation.",
+    )
+
+
+class DealSettings(_Group):
+    """The 2025Q4 deals scripted into the first quarter (DEFAULTS.md section 4) and legacy contract terms."""
+
+    meta_bond_usd_bn: float = param(30.0, "USD bn", 0.0, 100.0, "S005", "Meta's six-tranche bond.")
+    meta_bond_spread_short: float = param(
+        0.0085, "1/year", 0.0, 0.05, "E010", "Spread of its 5-year tranche."
+    )
+    meta_bond_spread_long: float = param(0.014, "1/year", 0.0, 0.05, "E010", "Spread of its 40-year tranche.")
+    hyperion_usd_bn: float = param(
+        27.3, "USD bn", 0.0, 100.0, "E012", "Hyperion SPV bonds (off Meta's sheet)."
+    )
+    hyperion_pimco_usd_bn: float = param(
+        18.0, "USD bn", 0.0, 100.0, "E012", "PIMCO's part (Blue Owl the rest)."
+    )
+    hyperion_coupon: float = param(0.0658, "1/year", 0.0, 0.2, "E012", "Hyperion SPV coupon.")
+    oracle_bond_usd_bn: float = param(18.0, "USD bn", 0.0, 100.0, "E054", "Oracle's September IG bond.")
+    oracle_bond_spread: float = param(0.0165, "1/year", 0.0, 0.1, "E054", "Spread of Oracle's bond.")
+    vantage_loans_usd_bn: float = param(
+        38.0,
+        "USD bn",
+        0.0,
+        100.0,
+        "S045",
+        "Vantage/Oracle project loans from the banks (TX 23.25 + WI 14.75).",
+    )
+    alphabet_bond_usd_bn: float = param(25.0, "USD bn", 0.0, 100.0, "E035", "Alphabet's November bonds.")
+    amazon_bond_usd_bn: float = param(15.0, "USD bn", 0.0, 100.0, "E048", "Amazon's November bond.")
+    new_bond_spread: float = param(
+        0.008, "1/year", 0.0, 0.05, "E122: IG OAS 0.72-0.83", "Spread of Alphabet's and Amazon's new bonds."
+    )
+    xai_gpu_debt_usd_bn: float = param(12.5, "USD bn", 0.0, 50.0, "E144", "xAI's GPU SPV debt.")
+    xai_gpu_spread: float = param(
+        0.065,
+        "1/year",
+        0.0,
+        0.2,
+        "assumption: like E085's IG-contract loans",
+        "Spread of xAI's GPU SPV debt.",
+    )
+    microsoft_finance_leases_usd_bn: float = param(
+        46.2, "USD bn", 0.0, 200.0, "E025", "Microsoft's finance-lease liabilities at the start."
+    )
+    coreweave_notes_usd_bn: float = param(1.75, "USD bn", 0.0, 20.0, "E086", "CoreWeave's 9% senior notes.")
+    coreweave_notes_coupon: float = param(0.09, "1/year", 0.0, 0.3, "E086", "Their coupon.")
+    coreweave_gpu_loan_spread: float = param(
+        0.08,
+        "1/year",
+        0.0,
+        0.3,
+        "E083: blended DDTL and other facilities",
+        "Spread of CoreWeave's opening GPU-backed loans.",
+    )
+
+
+class PopulationSettings(_Group):
+    """Synthetic firms added around the calibrated economy (population mode)."""
+
+    neoclouds: int = param(
+        0, "firms", 0, 5000, "assumption: off by default", "Synthetic CoreWeave-like neoclouds."
+    )
+    ai_labs: int = param(0, "firms", 0, 5000, "assumption: off by default", "Synthetic OpenAI-like AI labs.")
+    hyperscalers: int = param(
+        0, "firms", 0, 2000, "assumption: off by default", "Synthetic hyperscaler-like firms."
+    )
+    funds: int = param(0, "firms", 0, 5000, "assumption: off by default", "Synthetic private-credit funds.")
+    banks: int = param(0, "firms", 0, 2000, "assumption: off by default", "Synthetic banks.")
+    size_dispersion: float = param(
+        0.5,
+        "log-sd",
+        0.0,
+        2.0,
+        "assumption",
+        "Log-normal dispersion of synthetic firms' size around the template firm.",
+    )
+    scale: float = param(
+        0.05,
+        "share",
+        0.001,
+        1.0,
+        "assumption: synthetic firms are smaller than the template",
+        "Median size of a synthetic firm relative to its template.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Firm calibrations. Each table maps field -> (unit, lo, hi, description) and each firm's row gives
+# (value, source) per field, so a field's meaning is declared once and its value once per firm.
+# --------------------------------------------------------------------------------------------------------------
+
+CORPORATE_FIELDS: dict[str, tuple[str, float, float, str]] = {
+    "cash_usd_bn": ("USD bn", 0.0, 2000.0, "Cash and marketable securities at the start."),
+    "debt_usd_bn": ("USD bn", 0.0, 2000.0, "On-balance-sheet financial debt (bonds) at the start."),
+    "book_equity_usd_bn": ("USD bn", -500.0, 3000.0, "Book equity at the start."),
+    "market_value_usd_bn": ("USD bn", 1.0, 20000.0, "Equity market value at the start."),
+    "revenue_usd_bn_per_year": ("USD bn/year", 0.0, 2000.0, "Annual revenue at the start (all lines)."),
+    "cash_margin": ("share", -20.0, 0.9, "Operating cash flow over revenue (AI labs: before compute)."),
+    "ai_capacity_gw": ("GW", 0.0, 50.0, "Energised AI capacity owned at the start."),
+    "capex_usd_bn_per_year": ("USD bn/year", 0.0, 1000.0, "AI capex run-rate at the start."),
+    "capex_growth_plan": ("1/year", -0.5, 2.0, "Guided growth of capex for the coming year."),
+}
+
+HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
+    "meta": {
+        "cash_usd_bn": (44.4, "E005"),
+        "debt_usd_bn": (28.8, "E006"),
+        "book_equity_usd_bn": (
+            190.0,
+            "assumption: gap in DEFAULTS.md; total assets 303.8 (E005) less liabilities",
+        ),
+        "market_value_usd_bn": (1630.0, "X018"),
+        "revenue_usd_bn_per_year": (189.5, "E001"),
+        "cash_margin": (0.57, "E007"),
+        "ai_capacity_gw": (2.0, "assumption: ~70 capex/yr (S008) at 50/GW over 1.5y"),
+        "capex_usd_bn_per_year": (76.0, "S035"),
+        "capex_growth_plan": (0.24, "S009"),
+    },
+    "microsoft": {
+        "cash_usd_bn": (102.0, "E023"),
+        "debt_usd_bn": (43.2, "X013"),
+        "book_equity_usd_bn": (363.0, "S019"),
+        "market_value_usd_bn": (4040.0, "E029"),
+        "revenue_usd_bn_per_year": (293.8, "E023"),
+        "cash_margin": (0.48, "E021"),
+        "ai_capacity_gw": (4.0, "assumption: largest AI cloud (E026 RPO 392)"),
+        "capex_usd_bn_per_year": (140.0, "X015"),
+        "capex_growth_plan": (0.15, "assumption: S016 +75% y/y slowing"),
+    },
+    "alphabet": {
+        "cash_usd_bn": (98.5, "E032"),
+        "debt_usd_bn": (25.0, "X001"),
+        "book_equity_usd_bn": (380.0, "assumption: gap in DEFAULTS.md; order of Alphabet's 2025 filings"),
+        "market_value_usd_bn": (3400.0, "assumption: gap in DEFAULTS.md; late-Oct-2025 order of magnitude"),
+        "revenue_usd_bn_per_year": (400.0, "X003"),
+        "cash_margin": (0.375, "X002"),
+        "ai_capacity_gw": (3.5, "assumption: TPU and GPU fleet of the order of Microsoft's"),
+        "capex_usd_bn_per_year": (93.0, "S027"),
+        "capex_growth_plan": (0.30, "assumption: E031 'significant increase'"),
+    },
+    "amazon": {
+        "cash_usd_bn": (94.2, "E043"),
+        "debt_usd_bn": (54.3, "E043"),
+        "book_equity_usd_bn": (369.6, "E043"),
+        "market_value_usd_bn": (2400.0, "assumption: gap in DEFAULTS.md; late-Oct-2025 order of magnitude"),
+        "revenue_usd_bn_per_year": (712.0, "X004"),
+        "cash_margin": (0.184, "E042"),
+        "ai_capacity_gw": (4.5, "assumption: S034 3.8 GW added in 12 months, part AI"),
+        "capex_usd_bn_per_year": (125.0, "S033"),
+        "capex_growth_plan": (0.20, "assumption: E044 'higher' in 2026"),
+    },
+}
+
+OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
+    "oracle": {
+        "cash_usd_bn": (11.0, "E052"),
+        "debt_usd_bn": (105.4, "E052"),
+        "book_equity_usd_bn": (24.7, "E052"),
+        "market_value_usd_bn": (892.0, "E057"),
+        "revenue_usd_bn_per_year": (57.4, "E050"),
+        "cash_margin": (0.37, "E051: OCF TTM 21.5 over revenue 57.4"),
+        "ai_capacity_gw": (1.0, "assumption: OCI before Stargate sites"),
+        "capex_usd_bn_per_year": (35.0, "E053"),
+        "capex_growth_plan": (0.3, "assumption: E053 OCI revenue path"),
+    },
+    "coreweave": {
+        "cash_usd_bn": (2.5, "X012"),
+        "debt_usd_bn": (14.0, "E084"),
+        "book_equity_usd_bn": (4.0, "assumption: gap in DEFAULTS.md; small after losses"),
+        "market_value_usd_bn": (50.0, "E089"),
+        "revenue_usd_bn_per_year": (5.1, "E081"),
+        "cash_margin": (0.45, "assumption: X019 OCF ~2 over revenue 5.1 before interest"),
+        "ai_capacity_gw": (0.85, "E081"),
+        "capex_usd_bn_per_year": (13.0, "E081"),
+        "capex_growth_plan": (1.0, "E081: 2026 capex well over double"),
+    },
+    "nvidia": {
+        "cash_usd_bn": (60.6, "E063"),
+        "debt_usd_bn": (8.5, "E064"),
+        "book_equity_usd_bn": (118.9, "E061"),
+        "market_value_usd_bn": (5050.0, "E069"),
+        "revenue_usd_bn_per_year": (213.0, "X007"),
+        "cash_margin": (0.42, "X014: OCF ~90 over revenue ~213"),
+        "ai_capacity_gw": (0.0, "assumption: not a cloud"),
+        "capex_usd_bn_per_year": (0.0, "assumption: capex minor (DEFAULTS.md)"),
+        "capex_growth_plan": (0.0, "assumption: capex minor"),
+    },
+    "openai": {
+        "cash_usd_bn": (17.5, "E102"),
+        "debt_usd_bn": (0.0, "X011"),
+        "book_equity_usd_bn": (17.5, "assumption: private; equity-funded, so cash less no debt (X011)"),
+        "market_value_usd_bn": (500.0, "E106"),
+        "revenue_usd_bn_per_year": (13.0, "S083"),
+        "cash_margin": (-0.1, "assumption: E103 burn 8.5 = 1.1x revenue opex plus ~7 of Azure compute"),
+        "ai_capacity_gw": (1.2, "assumption: Azure compute in use late 2025 (E104 ~30 GW committed later)"),
+        "capex_usd_bn_per_year": (0.0, "assumption: compute is contracted, not owned, at the start"),
+        "capex_growth_plan": (0.0, "assumption"),
+    },
+    "xai": {
+        "cash_usd_bn": (7.5, "E144"),
+        "debt_usd_bn": (0.0, "assumption: debt sits in the GPU SPV (E144)"),
+        "book_equity_usd_bn": (7.5, "E144"),
+        "market_value_usd_bn": (200.0, "assumption: late-2025 reports"),
+        "revenue_usd_bn_per_year": (1.0, "assumption: small revenue; burn ~1/month (E144)"),
+        "cash_margin": (-11.0, "E144: burn ~1 per month on revenue of ~1 a year"),
+        "ai_capacity_gw": (0.3, "assumption: Colossus 1"),
+        "capex_usd_bn_per_year": (0.0, "assumption: GPUs leased from the SPV"),
+        "capex_growth_plan": (0.0, "assumption"),
+    },
+    "anthropic": {
+        "cash_usd_bn": (15.0, "assumption: recent rounds; not in facts.csv"),
+        "debt_usd_bn": (0.0, "assumption"),
+        "book_equity_usd_bn": (15.0, "assumption"),
+        "market_value_usd_bn": (
+            180.0,
+            "assumption: 2025 round as reported; S036 gain implies a large mark-up",
+        ),
+        "revenue_usd_bn_per_year": (5.0, "assumption: 2025 run-rate as reported; not in facts.csv"),
+        "cash_margin": (-0.6, "assumption: loss-making like E103"),
+        "ai_capacity_gw": (0.8, "assumption"),
+        "capex_usd_bn_per_year": (0.0, "assumption: compute rented from AWS/Google"),
+        "capex_growth_plan": (0.0, "assumption"),
+    },
+}
+
+FUND_FIELDS: dict[str, tuple[str, float, float, str]] = {
+    "capital_usd_bn": (
+        "USD bn",
+        0.0,
+        5000.0,
+        "Investor capital available for AI-related lending at the start.",
+    ),
+}
+FUNDS: dict[str, dict[str, tuple[float, str]]] = {
+    "blue_owl": {"capital_usd_bn": (145.0, "E137: FT's ~145 for the relevant platform")},
+    "pimco": {"capital_usd_bn": (120.0, "assumption: PIMCO took 18 of Hyperion (E012); share of E130's 450")},
+    "apollo": {"capital_usd_bn": (120.0, "assumption: Apollo in xAI SPV debt (E144); share of E130's 450")},
+}
+
+BANK_FIELDS: dict[str, tuple[str, float, float, str]] = {
+    "capital_usd_bn": ("USD bn", 1.0, 2000.0, "Core equity tier 1 capital at the start."),
+    "capital_ratio": ("share of RWA", 0.05, 0.4, "CET1 ratio at the start."),
+    "net_income_usd_bn_per_year": (
+        "USD bn/year",
+        -50.0,
+        200.0,
+        "Net income from business outside the model.",
+    ),
+}
+BANKS: dict[str, dict[str, tuple[float, str]]] = {
+    "jpmorgan": {
+        "capital_usd_bn": (280.0, "assumption: E136 CET1 14.8% of ~1,900 RWA"),
+        "capital_ratio": (0.148, "E136"),
+        "net_income_usd_bn_per_year": (57.6, "E136"),
+    },
+    "mufg": {
+        "capital_usd_bn": (110.0, "assumption: gap in DEFAULTS.md; about 40% of JPMorgan"),
+        "capital_ratio": (0.135, "assumption: gap in DEFAULTS.md"),
+        "net_income_usd_bn_per_year": (12.0, "assumption: gap in DEFAULTS.md"),
+    },
+    "deutsche_bank": {
+        "capital_usd_bn": (55.0, "assumption: gap in DEFAULTS.md"),
+        "capital_ratio": (0.138, "assumption: gap in DEFAULTS.md"),
+        "net_income_usd_bn_per_year": (6.0, "assumption: gap in DEFAULTS.md"),
+    },
+}
+
+
+def _firm_model(
+    class_name: str, fields: dict[str, tuple[str, float, float, str]], row: dict[str, tuple[float, str]]
+) -> type[_Group]:
+    declared = {}
+    for name, (unit, lo, hi, description) in fields.items():
+        value, source = row[name]
+        declared[name] = (float, param(value, unit, lo, hi, source, description))
+    return create_model(class_name, __base__=_Group, **declared)
+
+
+def _firm_group(tables: dict[str, dict[str, tuple[float, str]]], fields) -> dict[str, tuple[type, Any]]:
+    out = {}
+    for firm, row in tables.items():
+        model = _firm_model("".join(p.title() for p in firm.split("_")) + "Calibration", fields, row)
+        out[firm] = (model, Field(default_factory=model, description=f"Calibration of {firm}."))
+    return out
+
+
+class Shock(BaseModel):
+    """A scripted shock: at ``quarter`` (0 = 2025Q4) something changes by ``size`` for ``duration`` quarters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal[
+        "ai_demand_level",  # one-off level shift of the AI demand index, size = log change (e.g. -0.3)
+        "ai_demand_growth",  # shift of annual demand growth, size in 1/year, for `duration` quarters
+        "openai_revenue",  # OpenAI revenue shortfall, size = share lost (0.4 = 40% lower)
+        "reference_rate",  # reference-rate jump, size in 1/year (0.02 = +200bp)
+        "spreads",  # credit spreads multiply by exp(size)
+        "gpu_obsolescence",  # GPU economic life falls to `size` years
+        "grid_capacity",  # grid connections per quarter multiplied by `size`
+        "fund_redemptions",  # private-credit investors redeem `size` share of capital (gates apply)
+        "sentiment",  # sentiment index jumps by `size`
+    ]
+    quarter: int = Field(ge=0, le=119)
+    size: float = Field(ge=-10.0, le=10.0)
+    duration: int = Field(default=1, ge=1, le=120)
+
+
+_FIRM_FIELDS = {
+    **_firm_group(HYPERSCALERS, CORPORATE_FIELDS),
+    **_firm_group(OTHER_CORPORATES, CORPORATE_FIELDS),
+    **_firm_group(FUNDS, FUND_FIELDS),
+    **_firm_group(BANKS, BANK_FIELDS),
+}
+
+Parameters = create_model(
+    "Parameters",
+    __base__=_Group,
+    __doc__="Every parameter of a creditloop run (scenario defaults plus overrides).",
+    run=(RunSettings, Field(default_factory=RunSettings)),
+    demand=(DemandSettings, Field(default_factory=DemandSettings)),
+    technology=(TechnologySettings, Field(default_factory=TechnologySettings)),
+    energy=(EnergySettings, Field(default_factory=EnergySettings)),
+    credit=(CreditSettings, Field(default_factory=CreditSettings)),
+    circular=(CircularSettings, Field(default_factory=CircularSettings)),
+    lenders=(LenderSettings, Field(default_factory=LenderSettings)),
+    markets=(MarketSettings, Field(default_factory=MarketSettings)),
+    behaviour=(BehaviourSettings, Field(default_factory=BehaviourSettings)),
+    deals=(DealSettings, Field(default_factory=DealSettings)),
+    population=(PopulationSettings, Field(default_factory=PopulationSettings)),
+    shocks=(tuple[Shock, ...], Field(default=(), description="Scripted shocks of the scenario.")),
+    **_FIRM_FIELDS,
+)
+
+HYPERSCALER_NAMES = tuple(HYPERSCALERS)
+FUND_NAMES = tuple(FUNDS)
+BANK_NAMES = tuple(BANKS)
+GROUP_TITLES = {
+    "run": "Run",
+    "demand": "AI demand",
+    "technology": "Technology",
+    "energy": "Energy",
+    "credit": "Financing",
+    "circular": "Circular deals",
+    "lenders": "Lenders",
+    "markets": "Markets",
+    "behaviour": "Behaviour",
+    "deals": "Scripted deals",
+    "population": "Population",
+}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One leaf parameter, as the CLI, UI, sweeps and docs see it."""
+
+    name: str  # dotted path, e.g. "demand.ai_growth_initial_annual"
+    type: type
+    default: Number
+    unit: str
+    lo: float | None
+    hi: float | None
+    source: str
+    description: str
+    group: str
+    ui: bool
+
+    @property
+    def allowed(self) -> str:
+        if self.type is bool:
+            return "true or false"
+        kind = "an integer" if self.type is int else "a number"
+        return f"{kind} in [{self.lo:g}, {self.hi:g}]"
+
+
+def _bounds(field) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in field.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return lo, hi
+
+
+def _walk(model: type[BaseModel], prefix: str, group: str):
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from _walk(ann, f"{prefix}{name}.", group or name)
+            continue
+        extra = field.json_schema_extra
+        if not isinstance(extra, dict):
+            continue  # shocks: a list, not a leaf parameter
+        lo, hi = _bounds(field)
+        yield ParamSpec(
+            f"{prefix}{name}",
+            ann,
+            field.default,
+            extra["unit"],
+            lo,
+            hi,
+            extra["source"],
+            field.description or "",
+            group,
+            bool(extra.get("ui")),
+        )
+
+
+_SPECS: tuple[ParamSpec, ...] = tuple(_walk(Parameters, "", ""))
+_BY_NAME = {s.name: s for s in _SPECS}
+
+
+def parameter_specs() -> tuple[ParamSpec, ...]:
+    """Every leaf parameter in declaration order."""
+    return _SPECS
+
+
+def spec(name: str) -> ParamSpec:
+    """The spec of one dotted parameter name (KeyError if unknown)."""
+    return _BY_NAME[name]

@@ -1,0 +1,1 @@
+"""Solara/Mesa user interface of the creditloop model."""
