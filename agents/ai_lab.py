@@ -25,6 +25,7 @@ class AILab(CapacityOwner):
         self.amd_gw_bought = 0.0
         self.plans_nvidia = False  # OpenAI's LOI with Nvidia (E066)
         self.plans_amd = False  # OpenAI's deal with AMD (E108)
+        self.chip_scale = 1.0  # share of the planned chips bought last time
 
     # -- operating account ---------------------------------------------------------------------------------------
     def non_compute_costs(self, revenue: float) -> float:
@@ -104,14 +105,15 @@ class AILab(CapacityOwner):
             self.raise_equity(need)
         spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer() * 0.5
         scale = 1.0 if cost <= 0 else max(0.0, min(1.0, spendable / cost))
-        if cost > 0 and scale < 0.999:
-            m.log(
-                "capex_cut",
-                self.name,
-                f"{self.name} buys only {scale:.0%} of its planned chips",
-                "",
-                cost * (1 - scale),
+        if cost > 0 and (scale < 0.999) != (self.chip_scale < 0.999):
+            text = (
+                f"buys only {scale:.0%} of its planned chips"
+                if scale < 0.999
+                else "buys all its planned chips"
             )
+            m.log("capex_cut", self.name, f"{self.name} {text}", "", cost * (1 - scale))
+        if cost > 0:
+            self.chip_scale = scale
         if nvidia_gw * scale > 1e-9:
             self.buy_gw(nvidia_gw * scale, chip_seller=m.nvidia.party if m.nvidia else int(World.SUPPLIERS))
             self.nvidia_gw_bought += nvidia_gw * scale

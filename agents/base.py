@@ -98,6 +98,12 @@ class Firm(mesa.Agent):
         self.funding_shortfall += max(amount, 0.0) - paid
         return paid
 
+    def book_contracts(self, received: float, paid: float) -> None:
+        """Add what compute contracts and backstops paid this quarter to the operating account."""
+        self.revenue_q += received
+        self.ai_revenue_q += received
+        self.operating_cash_q += received - paid
+
     def fundamental(self, *, record: bool = True) -> float:
         """What the equity market values: annualised revenue, scaled by how its growth compares with the
         growth priced in at the start (a growth-adjusted multiple: F = R x (1+g)/(1+g0)).

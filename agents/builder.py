@@ -124,8 +124,8 @@ class CapacityOwner(Firm):
         self.earn(core + ai)
         opex = (1.0 - self.cal.cash_margin) * core + b.ai_opex_usd_bn_per_gw_year / 4.0 * energised
         self.spend(opex)
-        self.revenue_q = core + ai + self.contract_revenue_q()
-        self.ai_revenue_q = ai + self.contract_revenue_q()
+        self.revenue_q = core + ai  # compute-contract income is added after settlement (book_contracts)
+        self.ai_revenue_q = ai
         self.opex_q = opex
         self.operating_cash_q = self.revenue_q - opex
 

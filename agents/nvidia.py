@@ -32,7 +32,7 @@ class ChipVendor(Firm):
         self.willing = (
             m.value[self.party] >= 0.6 * peak and m.sentiment_for_credit() >= 0.25 and not self.in_default
         )
-        if was and not self.willing:
+        if was and not self.willing and self.model.p.circular.circular_financing:
             self.model.log("vendor_stop", self.name, f"{self.name} stops investing in its customers", "", 0.0)
 
     def will_invest_in(self, customer: Firm) -> bool:

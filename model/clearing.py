@@ -6,9 +6,10 @@ of its claim. A firm is solvent if its external assets e_i plus what it receives
 A solvent firm pays p̄_i in full; a defaulting firm pays α e_i + β Σ_j r_j L_ji (α, β ∈ [0, 1] are the
 shares of external assets and of interbank claims a defaulter realises; α = β = 1 is Eisenberg–Noe).
 
-:func:`clear` returns the greatest clearing vector exactly, with the Greatest Clearing Vector Algorithm of
-Rogers & Veraart (2013), which for α = β = 1 is Eisenberg & Noe's fictitious default algorithm. The equations
-are documented in docs/ODD.md, section "Submodel: settlement and clearing".
+:func:`clear` returns the greatest clearing vector, computed exactly (a finite sequence of linear solves, not
+an iteration to convergence) by the Greatest Clearing Vector Algorithm of Rogers & Veraart (2013), which for
+α = β = 1 is Eisenberg & Noe's fictitious default algorithm. The equations are documented in docs/ODD.md,
+section "Submodel: settlement and clearing".
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ __all__ = ["SOLVENCY_RTOL", "ClearingResult", "clear"]
 SOLVENCY_RTOL = 1e-12
 
 # Sparse LU of a random, well-connected network fills in almost completely (10,000 defaulters with ten
-# creditors each take minutes), so systems larger than this are solved with GMRES. Its residual floors at about
-# 1e-13 relative in double precision when D is nearly closed, so ask for 1e-12, which it reaches in milliseconds.
+# creditors each take minutes), so systems larger than this are solved with GMRES. Its residual floors at
+# about 1e-13 relative in double precision when D is nearly closed, so ask for 1e-12, reached in milliseconds.
 _DIRECT_SOLVE_MAX = 1000
 _KRYLOV_RTOL = 1e-12
 _FALLBACK_MAX_SWEEPS = 100_000
@@ -106,13 +107,17 @@ def clear(
     Payments only fall from round to round, so the default set only grows; when it stops growing the payments
     are the greatest clearing vector. At most n rounds.
 
-    Singular systems: I − β Π_DDᵀ is singular only if β = 1 and D contains a closed set C of firms whose
-    obligations are all to each other. That cannot happen in exact arithmetic: summing the solvency margins over
-    the not-yet-defaulted members of C gives α e_C' + (inflow into C from outside) ≥ 0 (C' the members already
-    in default), so at least one of them stays solvent. If rounding nevertheless yields a singular or
-    inconsistent system (solve fails, or the answer is not finite, negative or above the previous round's
-    payments), the round falls back to iterating the monotone map p_D ↦ min(p_D^prev, α e_D + β (Πᵀp)_D)
-    downward from the previous payments, which converges to the greatest solution below them.
+    Singular systems: I − β Π_DDᵀ is singular only if β = 1 and D contains a closed set C of firms that owe
+    everything they owe to each other. That cannot happen in exact arithmetic: if C' ⊂ C are the members
+    already in default, the solvency margins of the others, C ∖ C', sum to e_{C∖C'} + α e_{C'} + (payments
+    into C from outside C) ≥ 0, so at least one of them stays solvent and C never defaults as a whole. If
+    rounding nevertheless yields a singular or inconsistent system (the solve fails, or its answer is not
+    finite, is negative or exceeds the previous round's payments), that round instead iterates the monotone
+    map p_D ↦ min(p_D^prev, α e_D + β (Πᵀp)_D) downward from the previous payments, which converges to the
+    greatest solution below them.
+
+    Precision: default sets of up to 1000 firms are solved by sparse LU (exact up to rounding); larger ones by
+    GMRES to a relative residual of 1e-12, because LU fill-in on large random networks is prohibitive.
     """
     L, e, ext, alpha, beta = _validate(liabilities, external_assets, external_liabilities, alpha, beta)
     n = L.shape[0]
@@ -127,7 +132,7 @@ def clear(
     pit = (coo.col, coo.row, coo.data * inv_obl[coo.row])
 
     # Work with recovery rates r = p/p̄: solvent firms have r = 1 exactly, so the first round's inflows are
-    # exact sums of nominal claims and an exactly solvent firm is not tipped over by Π_ij p̄_i ≠ L_ij rounding.
+    # exact sums of nominal claims, and an exactly solvent firm is not tipped over by rounding in Π_ij p̄_i.
     r = np.ones(n)
     defaulted = np.zeros(n, dtype=bool)
     rounds: list[np.ndarray] = []
@@ -224,7 +229,8 @@ def _linear_solve(A, rhs, x0) -> np.ndarray | None:
 def _greatest_fixed_point(A, rhs, p_prev) -> np.ndarray:
     """Greatest p ≤ p_prev with p = min(p_prev, rhs + B p), B = I − A = β Π_DDᵀ, iterating down from p_prev.
 
-    The map is monotone and maps [0, p_prev] into itself, so the iterates decrease to its greatest fixed point.
+    The map is monotone and maps [0, p_prev] into itself, so the iterates decrease to its greatest fixed
+    point.
     """
     p = p_prev.copy()
     stop = 1e-15 * float(np.max(p_prev, initial=0.0))
@@ -245,35 +251,36 @@ def _greatest_fixed_point(A, rhs, p_prev) -> np.ndarray:
 def _validate(liabilities, external_assets, external_liabilities, alpha, beta):
     """Check and convert the inputs; raise ValueError naming the offending argument."""
     if sp.issparse(liabilities):
-        if liabilities.ndim != 2 or liabilities.shape[0] != liabilities.shape[1]:
-            raise ValueError(f"liabilities must be a square n×n matrix; got shape {liabilities.shape}")
-        L = sp.csr_array(liabilities, dtype=float, copy=True)
-        L.sum_duplicates()
-        values = L.data
+        shape = liabilities.shape
     else:
         try:
-            dense = np.array(liabilities, dtype=float)
+            liabilities = np.array(liabilities, dtype=float)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"liabilities must be a numeric n×n matrix; got {type(liabilities).__name__}") from exc
-        if dense.ndim != 2 or dense.shape[0] != dense.shape[1]:
-            raise ValueError(f"liabilities must be a square n×n matrix; got shape {dense.shape}")
-        values = dense
-        L = None
-    if not np.all(np.isfinite(values)):
-        raise ValueError("liabilities must be finite; found NaN or inf")
-    if np.any(values < 0):
-        raise ValueError(f"liabilities must be nonnegative; found {float(values.min())!r}")
-    if L is None:
-        L = sp.csr_array(dense)
-    diag = L.diagonal()
-    if np.any(diag != 0):
-        i = int(np.flatnonzero(diag)[0])
-        raise ValueError(f"liabilities must have a zero diagonal (no firm owes itself); found {float(diag[i])!r} at [{i}, {i}]")
+            kind = type(liabilities).__name__
+            raise ValueError(f"liabilities must be a numeric n×n matrix; got a {kind}") from exc
+        shape = liabilities.shape
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"liabilities must be a square n×n matrix; got shape {shape}")
+    L = sp.csr_array(liabilities, dtype=float, copy=True)  # NaN and inf are nonzero, so they are kept
+    L.sum_duplicates()
     L.eliminate_zeros()
-    n = L.shape[0]
+    coo = L.tocoo()
+    for bad, allowed in (
+        (~np.isfinite(coo.data), "finite"),
+        (coo.data < 0, "nonnegative"),
+        (coo.row == coo.col, "zero on the diagonal (no firm owes itself)"),
+    ):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            value, i, j = float(coo.data[k]), int(coo.row[k]), int(coo.col[k])
+            raise ValueError(f"liabilities must be {allowed}; found {value!r} at [{i}, {j}]")
 
+    n = shape[0]
     e = _vector("external_assets", external_assets, n)
-    ext = np.zeros(n) if external_liabilities is None else _vector("external_liabilities", external_liabilities, n)
+    if external_liabilities is None:
+        ext = np.zeros(n)
+    else:
+        ext = _vector("external_liabilities", external_liabilities, n)
     return L, e, ext, _share("alpha", alpha), _share("beta", beta)
 
 
@@ -284,11 +291,10 @@ def _vector(name: str, value, n: int) -> np.ndarray:
         raise ValueError(f"{name} must be a numeric vector of length n={n}; got {value!r}") from exc
     if v.shape != (n,):
         raise ValueError(f"{name} must have shape (n,) = ({n},), one entry per firm; got shape {v.shape}")
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite; found NaN or inf at index {int(np.flatnonzero(~np.isfinite(v))[0])}")
-    if np.any(v < 0):
-        i = int(np.argmin(v))
-        raise ValueError(f"{name} must be nonnegative; found {float(v[i])!r} at index {i}")
+    for bad, allowed in ((~np.isfinite(v), "finite"), (v < 0, "nonnegative")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name} must be {allowed}; found {float(v[i])!r} at index {i}")
     return v
 
 

@@ -31,6 +31,16 @@ class CreditMarket:
         self.hy_left = c.hy_market_usd_bn_per_quarter * mood
         self.issued_ig_q = self.issued_hy_q = 0.0
 
+    # -- credit standards --------------------------------------------------------------------------------------
+    def creditworthy(self, firm: Firm) -> bool:
+        """Lenders extend new credit only to firms that are not in default or shut out after one, have
+        positive book equity and net leverage within the high-yield limit."""
+        return (
+            not firm.excluded
+            and firm.equity > 0
+            and firm.net_leverage() <= self.model.p.credit.hy_max_net_leverage
+        )
+
     # -- bonds -------------------------------------------------------------------------------------------------
     def investment_grade(self, firm: Firm) -> bool:
         return not firm.excluded and firm.net_leverage() <= self.model.p.credit.ig_max_net_leverage
@@ -39,7 +49,7 @@ class CreditMarket:
         self, firm: Firm, amount: float, *, tenor_years: int | None = None, extra_spread: float = 0.0
     ) -> float:
         """IG issuers sell to the bond market (outside investors); high-yield issuers sell to private funds."""
-        if amount <= 0 or firm.excluded:
+        if amount <= 0 or not self.creditworthy(firm):
             return 0.0
         m, ledger = self.model, self.model.ledger
         tenor_q = 4 * (tenor_years or m.p.credit.bond_tenor_years)
@@ -104,7 +114,7 @@ class CreditMarket:
     ) -> float:
         m = self.model
         funds = [f for f in m.funds if f.appetite > 0 and f.active()]
-        if amount <= 0 or not funds or firm.excluded:
+        if amount <= 0 or not funds or not self.creditworthy(firm):
             return 0.0
         appetite = np.array([f.appetite for f in funds])
         total = min(amount, float(appetite.sum()))
@@ -180,7 +190,7 @@ class CreditMarket:
     ) -> float:
         m = self.model
         banks = [b for b in m.banks if b.appetite > 0 and b.active()]
-        if amount <= 0 or not banks or firm.excluded:
+        if amount <= 0 or not banks or not self.creditworthy(firm):
             return 0.0
         appetite = np.array([b.appetite for b in banks])
         total = min(amount, float(appetite.sum()))

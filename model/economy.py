@@ -119,6 +119,7 @@ class CreditLoopModel(mesa.Model):
         self.contract_revenue: dict[int, float] = {}
         self.shortfall_by_provider: dict[int, float] = {}
         self.equity_raised_q: dict[int, float] = {}
+        self.compute_fees_paid: dict[int, float] = {}
         self.defaults_q = 0
         self.losses_q = 0.0
 
@@ -256,6 +257,10 @@ class CreditLoopModel(mesa.Model):
 
         self._operate()
         new_defaults = settlement.settle(self)
+        for f in self.firms:
+            f.book_contracts(
+                self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0)
+            )
         settlement.resolve_defaults(self, new_defaults)
         self._close_finished()
         marks.mark(self)

@@ -60,7 +60,10 @@ def build_agents(model: CreditLoopModel) -> None:
         Bank(model, DISPLAY[key], getattr(p, key))
     model.microsoft = model.firm("Microsoft")
     openai = model.firm("OpenAI")
-    openai.plans_nvidia = openai.plans_amd = True
+    # the GW deals exist because of the equity-for-purchases and the warrants (E066, E108): without circular
+    # financing OpenAI grows only through compute contracts it pays for itself
+    openai.plans_nvidia = circular_on(model, "loop_l1_nvidia_openai")
+    openai.plans_amd = circular_on(model, "loop_l3_amd_warrants")
 
 
 def circular_on(model: CreditLoopModel, loop: str) -> bool:

@@ -110,16 +110,16 @@ class Market:
     # -- valuations --------------------------------------------------------------------------------------------
     def update_valuations(self, fundamentals: np.ndarray, listed: np.ndarray, impaired: np.ndarray) -> None:
         """log V_t = log V_{t-1} + k (log V*_t - log V_{t-1}) + mu (log V_{t-1} - log V_{t-2}),
-        V*_t = V_0 * F_t / F_0 * exp(b (S_t - S_0)) + equity raised since the start; impaired (defaulted)
-        firms keep 5% of V* and their raised equity is treated as lost."""
+        V*_t = V_0 * F_t / F_0 * exp(b (S_t - S_0)); impaired (defaulted) firms keep 5% of V*. New equity
+        lifts V at once (post-money) and is then worth only what the fundamentals say: cash raised and burnt
+        does not stay in the price."""
         m = self.p.markets
         idx = np.flatnonzero(listed)
         if idx.size == 0:
             return
         f = np.maximum(fundamentals[idx], 1e-6) / self.fundamental_start[idx]
         mood = math.exp(m.valuation_sentiment_elasticity * (self.sentiment - m.initial_sentiment))
-        self.raised[idx] = np.where(impaired[idx], 0.0, self.raised[idx])
-        target = self.value_start[idx] * f * mood + self.raised[idx]
+        target = self.value_start[idx] * f * mood
         target = np.where(impaired[idx], 0.05 * target, target)
         v, v_prev = self.value[idx], self.value_prev[idx]
         log_v = np.log(np.maximum(v, 1e-9))
@@ -135,7 +135,7 @@ class Market:
         self.value_peak[idx] = np.maximum(self.value_peak[idx], new_v)
         old_total = v.sum()
         self.equity_return = float(new_v.sum() / old_total - 1.0) if old_total > 0 else 0.0
-        self.equity_index = float(new_v.sum() / (self.value_start[idx] + self.raised[idx]).sum())
+        self.equity_index = float(new_v.sum() / self.value_start[idx].sum())
         self.amd_price = self.p.circular.amd_share_price_usd * mood
 
     # -- GPUs --------------------------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ def _record_flows(model, rows, kinds, payer, payee, paid, rate, invoiced) -> Non
         rows, kinds, payer, payee, paid, rate, invoiced, strict=True
     ):
         if k == Kind.COMPUTE:
+            model.compute_fees_paid[int(a)] = model.compute_fees_paid.get(int(a), 0.0) + float(amount)
             model.circularity.sale(int(b), int(a), float(amount))
             model.contract_revenue[int(b)] = model.contract_revenue.get(int(b), 0.0) + float(amount)
             if share < 1.0 - 1e-9:
@@ -287,12 +288,13 @@ def _restructure(model, firm) -> None:
     gpu_value = model.market.gpu_market_value(
         cap.view("gpu_cost")[own], model.quarter - cap.view("vintage_q")[own]
     ).sum()
-    # operating creditors (other liabilities) rank ahead of financial debt in this simplified priority
+    # financial debt ranks pari passu with the firm's other liabilities (payables, operating leases)
     covered = max(bs["cash"], 0.0) + (gpu_value + bs["data_centres"]) * (
         1 - model.p.credit.default_recovery_haircut
     )
-    covered = max(covered + bs["equity_stakes"] + bs["other_assets"] - bs["other_liabilities"], 0.0)
-    recovery = 1.0 if claims <= 0 else min(1.0, covered / claims)
+    covered += bs["equity_stakes"] + bs["other_assets"]
+    total = claims + bs["other_liabilities"]
+    recovery = 1.0 if claims <= 0 else min(1.0, covered / total)
     if recovery < 1.0:
         cut = c.principal[rows] * (1.0 - recovery)
         for r, amount in zip(rows, cut, strict=True):

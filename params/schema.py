@@ -262,6 +262,14 @@ class CreditSettings(_Group):
         "assumption: BBB floor; Oracle (E052/E054: net debt ~95, OCF 21.5) is still IG",
         "Net debt over annual operating cash flow above which a firm loses IG bond access.",
     )
+    hy_max_net_leverage: float = param(
+        7.0,
+        "x EBITDA",
+        1.0,
+        20.0,
+        "assumption: lenders' limit for leveraged borrowers",
+        "Net debt over operating cash flow above which no lender extends new credit.",
+    )
     bond_tenor_years: int = param(10, "years", 2, 40, "E010", "Tenor of new corporate bonds.")
     loan_tenor_years: int = param(4, "years", 1, 10, "S048", "Tenor of new bank project loans.")
     equity_issue_max_share: float = param(
@@ -767,7 +775,7 @@ class BehaviourSettings(_Group):
         "Share of the GPUs' cost a GPU-backed loan finances.",
     )
     lab_equity_issue_max_share: float = param(
-        0.03,
+        0.025,
         "share of value per quarter",
         0.0,
         0.5,

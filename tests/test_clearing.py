@@ -26,7 +26,9 @@ def _dense(L) -> np.ndarray:
 
 
 def _rv_map(L, e, ext, alpha, beta, p) -> np.ndarray:
-    """Φ(p)_i = p̄_i if e_i + Σ_j Π_ji p_j ≥ p̄_i (up to the solvency tolerance), else α e_i + β Σ_j Π_ji p_j."""
+    """Φ(p)_i = p̄_i if e_i + Σ_j Π_ji p_j ≥ p̄_i (up to the solvency tolerance), else α e_i + β Σ_j Π_ji p_j.
+
+    Evaluated on recovery rates p/p̄ and nominal claims, like the module."""
     L = _dense(L)
     obl = L.sum(axis=1) + ext
     rate = np.divide(p, obl, out=np.ones_like(p), where=obl > 0)
@@ -37,8 +39,8 @@ def _rv_map(L, e, ext, alpha, beta, p) -> np.ndarray:
 
 
 def _brute_force_clearing_vectors(L, e, ext, alpha, beta) -> list[np.ndarray]:
-    """Every clearing vector with a nonsingular default set: try all 2^n default sets D, solve
-    (I − β Π_DDᵀ) p_D = α e_D + β Σ_{j∉D} Π_jD p̄_j, keep p if exactly the firms in D are insolvent under it."""
+    """Every clearing vector with a nonsingular default set: for each of the 2^n default sets D solve
+    (I − β Π_DDᵀ) p_D = α e_D + β Σ_{j∉D} Π_jD p̄_j and keep p if exactly the firms in D are insolvent."""
     L = _dense(L)
     n = len(e)
     obl = L.sum(axis=1) + ext
@@ -78,7 +80,8 @@ def _assert_clearing(res: ClearingResult, L, e, ext, alpha, beta) -> None:
 # 1. Worked examples, computed by hand
 # ---------------------------------------------------------------------------------------------------------
 
-# Three banks A=0, B=1, C=2.  A owes B 6 and C 2 (p̄_A = 8); B owes A 2 and C 2 (p̄_B = 4); C owes A 2 (p̄_C = 2).
+# Three banks A=0, B=1, C=2.
+# A owes B 6 and C 2 (p̄_A = 8); B owes A 2 and C 2 (p̄_B = 4); C owes A 2 (p̄_C = 2).
 THREE_BANKS = np.array([[0.0, 6.0, 2.0], [2.0, 0.0, 2.0], [2.0, 0.0, 0.0]])
 
 
@@ -233,7 +236,7 @@ def networks(draw, max_beta: float = 1.0):
     return L, e, ext, alpha, beta
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(networks())
 def test_result_is_a_clearing_vector_within_bounds(net):
     L, e, ext, alpha, beta = net
@@ -244,10 +247,12 @@ def test_result_is_a_clearing_vector_within_bounds(net):
     in_rounds = np.concatenate([np.zeros(0, int), *res.rounds])
     assert_array_equal(np.sort(in_rounds), np.flatnonzero(res.defaulted))
     # Booked bilateral and external payments add up to each firm's total payment.
-    assert_allclose(res.payment_matrix.sum(axis=1) + res.paid_to_external, res.payments, rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        res.payment_matrix.sum(axis=1) + res.paid_to_external, res.payments, rtol=1e-12, atol=1e-12
+    )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(networks(), arrays(float, 8, elements=st.floats(0.0, 5.0)))
 def test_more_external_assets_never_lower_payments(net, bump):
     # (d) Φ is increasing in e, hence so is its greatest fixed point.
@@ -258,10 +263,10 @@ def test_more_external_assets_never_lower_payments(net, bump):
     assert not np.any(richer.defaulted & ~base.defaulted)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(networks())
 def test_greatest_of_all_clearing_vectors(net):
-    # (e, exact) Among the clearing vectors of every nonsingular default set, the result is one and the largest.
+    # (e, exact) Of the clearing vectors of all nonsingular default sets, the result is one and the largest.
     L, e, ext, alpha, beta = net
     res = clear(L, e, external_liabilities=ext, alpha=alpha, beta=beta)
     found = _brute_force_clearing_vectors(L, e, ext, alpha, beta)
@@ -271,7 +276,7 @@ def test_greatest_of_all_clearing_vectors(net):
         assert np.all(res.payments >= p - tol)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(networks(max_beta=0.9))
 def test_equals_limit_of_iteration_down_from_full_payment(net):
     # (e) Φ is monotone and Φ(p̄) ≤ p̄, so Φ^k(p̄) decreases to the greatest fixed point. Every iterate stays
@@ -298,7 +303,7 @@ def test_equals_limit_of_iteration_down_from_full_payment(net):
     assert_allclose(p, res.payments, rtol=0, atol=tol)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(networks())
 def test_dense_and_sparse_input_agree_exactly(net):
     # (f) Same numbers whether the matrix comes dense, as a CSR/COO sparse array or as a sparse matrix.
@@ -316,7 +321,7 @@ def test_dense_and_sparse_input_agree_exactly(net):
         assert_array_equal(pm.toarray(), dense.payment_matrix)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(networks())
 def test_krylov_path_matches_direct_solve(net):
     # Large default sets are solved with GMRES instead of sparse LU; on small networks both must agree.
@@ -347,7 +352,8 @@ def test_singular_closed_cycle_falls_back_to_greatest_solution():
 
 
 def test_greatest_fixed_point_iteration():
-    # p = min(p_prev, B p), B the 2-cycle, A = I − B: fixed points (t, t); the greatest below (1, 0.5) is (0.5, 0.5).
+    # p = min(p_prev, B p), B the 2-cycle, A = I − B: the fixed points are (t, t), and the greatest below
+    # (1, 0.5) is (0.5, 0.5).
     A = sp.csr_array(np.array([[1.0, -1.0], [-1.0, 1.0]]))
     assert_allclose(clearing._greatest_fixed_point(A, np.zeros(2), np.array([1.0, 0.5])), [0.5, 0.5])
     # With a leak the iteration converges to the unique solution of p = rhs + B p.
@@ -405,19 +411,34 @@ GOOD_E = np.array([1.0, 1.0])
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(liabilities=np.array([[0.0, -1.0], [2.0, 0.0]])), r"liabilities must be nonnegative.*-1"),
+        (
+            dict(liabilities=np.array([[0.0, -1.0], [2.0, 0.0]])),
+            r"liabilities must be nonnegative; found -1.0 at \[0, 1\]",
+        ),
         (dict(liabilities=sp.csr_array(np.array([[0.0, -1.0], [2.0, 0.0]]))), r"liabilities must be nonneg"),
-        (dict(liabilities=np.array([[1.0, 1.0], [2.0, 0.0]])), r"liabilities must have a zero diagonal.*\[0, 0\]"),
-        (dict(liabilities=sp.csr_array(np.array([[0.0, 1.0], [2.0, 3.0]]))), r"liabilities .*zero diagonal"),
+        (
+            dict(liabilities=np.array([[1.0, 1.0], [2.0, 0.0]])),
+            r"liabilities must be zero on the diagonal.*1.0 at \[0, 0\]",
+        ),
+        (
+            dict(liabilities=sp.csr_array(np.array([[0.0, 1.0], [2.0, 3.0]]))),
+            r"liabilities must be zero on the diagonal.*3.0 at \[1, 1\]",
+        ),
         (dict(liabilities=np.zeros((2, 3))), r"liabilities must be a square.*\(2, 3\)"),
         (dict(liabilities=sp.csr_array(np.zeros((2, 3)))), r"liabilities must be a square.*\(2, 3\)"),
         (dict(liabilities=np.zeros(4)), r"liabilities must be a square.*\(4,\)"),
-        (dict(liabilities=np.array([[0.0, np.nan], [2.0, 0.0]])), r"liabilities must be finite"),
-        (dict(liabilities=sp.csr_array(np.array([[0.0, np.inf], [2.0, 0.0]]))), r"liabilities must be finite"),
+        (
+            dict(liabilities=np.array([[0.0, np.nan], [2.0, 0.0]])),
+            r"liabilities must be finite; found nan at \[0, 1\]",
+        ),
+        (
+            dict(liabilities=sp.csr_array(np.array([[0.0, np.inf], [2.0, 0.0]]))),
+            r"liabilities must be finite",
+        ),
         (dict(liabilities=[["a", "b"], ["c", "d"]]), r"liabilities must be a numeric"),
         (dict(external_assets=[1.0, 1.0, 1.0]), r"external_assets must have shape \(n,\) = \(2,\).*\(3,\)"),
         (dict(external_assets=[1.0, -0.5]), r"external_assets must be nonnegative.*-0.5 at index 1"),
-        (dict(external_assets=[np.nan, 1.0]), r"external_assets must be finite.*index 0"),
+        (dict(external_assets=[np.nan, 1.0]), r"external_assets must be finite; found nan at index 0"),
         (dict(external_liabilities=[0.0, -2.0]), r"external_liabilities must be nonnegative"),
         (dict(external_liabilities=[np.inf, 0.0]), r"external_liabilities must be finite"),
         (dict(external_liabilities=[0.0]), r"external_liabilities must have shape"),

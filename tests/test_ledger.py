@@ -1,0 +1,128 @@
+"""The double-entry ledger against hand-computed books, and the invariants catching tampering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.contracts import Kind, Status
+from model.invariants import InvariantError, check
+from model.ledger import Flow, Ledger, LedgerError, World
+
+WORLD = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
+
+
+def books(cash_a=10.0, cash_b=5.0, cash_bank=50.0):
+    ledger = Ledger(WORLD)
+    a, b, bank = (ledger.add_party(n) for n in ("A", "B", "Bank"))
+    ledger.open_balance_sheet(a, cash=cash_a, other_assets=20.0)
+    ledger.open_balance_sheet(b, cash=cash_b)
+    ledger.open_balance_sheet(bank, cash=cash_bank, other_assets=100.0, other_liabs=130.0)
+    check(ledger)
+    return ledger, a, b, bank
+
+
+def test_opening_balance_sheet_balances_with_equity_as_residual():
+    ledger, a, _, bank = books()
+    assert ledger.equity()[a] == pytest.approx(30.0)
+    assert ledger.equity()[bank] == pytest.approx(20.0)
+    assert ledger.total_assets()[bank] == pytest.approx(150.0)
+
+
+def test_a_payment_debits_payer_credits_payee_and_is_journalled():
+    ledger, a, b, _ = books()
+    ledger.quarter = 1
+    ledger.pay(a, b, 4.0, Flow.COMPUTE_FEE, contract=7)
+    assert ledger.cash[a] == 6.0 and ledger.cash[b] == 9.0
+    assert ledger.retained[a] == -4.0 and ledger.retained[b] == 4.0  # an expense and an income
+    j = ledger.journal
+    assert (j.quarter[0], j.payer[0], j.payee[0], j.amount[0], j.flow[0], j.contract[0]) == (
+        1,
+        a,
+        b,
+        4.0,
+        Flow.COMPUTE_FEE,
+        7,
+    )
+    check(ledger)
+
+
+def test_loan_life_cycle_matches_hand_computed_books():
+    ledger, a, _, bank = books()
+    loan = ledger.open_contract(
+        Kind.BANK_LOAN, bank, a, principal=40.0, cash=40.0, maturity_q=4, spread=0.02, floating=True
+    )
+    assert ledger.cash[a] == 50.0 and ledger.cash[bank] == 10.0
+    assert ledger.fin_liabs[a] == 40.0 and ledger.fin_assets[bank] == 40.0
+    ledger.pay(a, bank, 0.6, Flow.INTEREST, loan)  # 40 x (4% + 2%) / 4
+    ledger.repay([loan], [10.0])
+    assert ledger.contracts.principal[loan] == 30.0
+    assert ledger.cash[a] == pytest.approx(39.4) and ledger.cash[bank] == pytest.approx(20.6)
+    assert ledger.equity()[a] == pytest.approx(29.4) and ledger.equity()[bank] == pytest.approx(20.6)
+    ledger.write_down([loan], [12.0])  # restructuring: the bank's loss is the borrower's gain
+    assert ledger.contracts.principal[loan] == 18.0
+    assert ledger.equity()[a] == pytest.approx(41.4) and ledger.equity()[bank] == pytest.approx(8.6)
+    check(ledger)
+    with pytest.raises(LedgerError, match="still carries a balance"):
+        ledger.close([loan], Status.MATURED)
+    ledger.repay([loan], [18.0])
+    ledger.close([loan], Status.MATURED)
+    check(ledger)
+
+
+def test_stakes_are_marked_through_the_ledger_and_issuers_book_paid_in_capital():
+    ledger, a, b, _ = books()
+    stake = ledger.open_contract(Kind.EQUITY_STAKE, a, b, cash=3.0, fraction=0.1)
+    assert ledger.paid_in[b] == pytest.approx(8.0) and ledger.fin_liabs[b] == 0.0
+    ledger.revalue([stake], [5.0])
+    assert ledger.fin_assets[a] == 5.0 and ledger.retained[a] == 2.0
+    check(ledger)
+
+
+def test_capacity_is_capitalised_depreciated_and_sold_at_a_loss():
+    ledger, a, b, _ = books()
+    cohort = ledger.buy_capacity(a, 0.1, 3.5, 1.5, ready_q=4, sellers=[(b, 3.5), (World.SUPPLIERS, 1.5)])
+    assert ledger.real_assets[a] == 5.0 and ledger.equity()[a] == pytest.approx(
+        30.0
+    )  # capex is not an expense
+    assert ledger.retained[b] == 3.5  # Nvidia-like seller books revenue
+    ledger.depreciate(np.array([3.5 / 24]), np.array([1.5 / 80]))
+    book = 5.0 - 3.5 / 24 - 1.5 / 80
+    assert ledger.real_assets[a] == pytest.approx(book)
+    ledger.sell_capacity(cohort, World.SUPPLIERS, 2.0)
+    assert ledger.real_assets[a] == pytest.approx(0.0, abs=1e-12)
+    assert ledger.equity()[a] == pytest.approx(30.0 - 5.0 + 2.0)
+    check(ledger)
+
+
+def test_rejected_postings():
+    ledger, a, b, _ = books()
+    with pytest.raises(LedgerError):
+        ledger.pay(a, b, -1.0, Flow.OPEX)
+    with pytest.raises(LedgerError):
+        ledger.pay(a, a, 1.0, Flow.OPEX)
+    with pytest.raises(LedgerError, match="drawn in full"):
+        ledger.open_contract(Kind.BOND, World.OUTSIDE_INVESTORS, a, principal=10.0, cash=5.0)
+    with pytest.raises(LedgerError, match="EQUITY_STAKE"):
+        ledger.contribute(b, a, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda L, a, b: L.cash.__setitem__(a, L.cash[a] + 1.0), "cash differs"),
+        (lambda L, a, b: L.contracts.principal.__setitem__(0, 99.0), "financial assets"),
+        (lambda L, a, b: L.capacity.gpu_book.__setitem__(0, 0.0), "capacity book differs"),
+        (lambda L, a, b: L.paid_in.__setitem__(a, L.paid_in[a] + 1.0), "assets != liabilities"),
+        (lambda L, a, b: L.contracts.past_due.__setitem__(0, 1.0), "past due but"),
+        (lambda L, a, b: L.retained.__setitem__(a, np.nan), "non-finite"),
+    ],
+)
+def test_invariants_catch_balances_changed_outside_the_ledger(tamper, message):
+    ledger, a, b, bank = books()
+    ledger.open_contract(Kind.BANK_LOAN, bank, a, principal=10.0, cash=10.0, maturity_q=4)
+    ledger.buy_capacity(a, 0.1, 3.5, 1.5, ready_q=4, sellers=[(b, 5.0)])
+    check(ledger)
+    tamper(ledger, a, b)
+    with pytest.raises(InvariantError, match=message):
+        check(ledger)

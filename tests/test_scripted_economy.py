@@ -1,0 +1,128 @@
+"""A small scripted economy through the real settlement code: two firms, a bank, a loan, a compute contract and
+one default, with books checked against numbers computed by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from model import settlement
+from model.circularity import CircularityTracker
+from model.contracts import Kind, Status
+from model.events import EventLog
+from model.invariants import check
+from model.ledger import Ledger
+
+WORLD = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
+
+
+class Host(SimpleNamespace):
+    """What settlement needs from its model: the books, the quarter, the firms and somewhere to write events."""
+
+    def log(self, kind, actor, text, counterparty="", amount=0.0):
+        self.events.add(self.quarter, kind, actor, text, counterparty, amount)
+
+
+def economy():
+    ledger = Ledger(WORLD)
+    lab, cloud, bank = (ledger.add_party(n) for n in ("Lab", "Cloud", "Bank"))
+    ledger.open_balance_sheet(lab, cash=3.0)
+    ledger.open_balance_sheet(cloud, cash=1.0, other_assets=9.0)
+    ledger.open_balance_sheet(bank, cash=30.0, other_assets=70.0, other_liabs=90.0)
+    # Cloud borrowed 8 from Bank (interest-only, 10% fixed) and sells 1 GW to Lab at 4 per quarter, take-or-pay
+    loan = ledger.open_contract(
+        Kind.BANK_LOAN, bank, cloud, principal=8.0, cash=8.0, maturity_q=8, fixed_rate=0.10
+    )
+    compute = ledger.open_contract(
+        Kind.COMPUTE, cloud, lab, principal=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
+    )
+    firms = {p: SimpleNamespace(name=ledger.names[p], in_default=False, party=p) for p in (lab, cloud, bank)}
+    host = Host(
+        ledger=ledger,
+        quarter=1,
+        market=SimpleNamespace(reference_rate=0.04),
+        firm_by_party=firms,
+        events=EventLog(),
+        circularity=CircularityTracker(),
+        contract_revenue={},
+        shortfall_by_provider={},
+        compute_fees_paid={},
+    )
+    ledger.quarter = 1
+    ledger.contracts.due[compute] = 4.0  # the operating phase's invoice: 1 GW x 4
+    return host, lab, cloud, bank, loan, compute
+
+
+def test_everyone_pays_in_full_when_cash_suffices():
+    host, lab, cloud, bank, _loan, _compute = economy()
+    host.ledger.contribute(0, lab, 2.0)  # Lab now has 5 >= 4
+    assert settlement.settle(host) == []
+    L = host.ledger
+    assert L.cash[lab] == pytest.approx(1.0)
+    assert L.cash[cloud] == pytest.approx(1.0 + 8.0 + 4.0 - 0.2)  # interest 8 x 10% / 4 = 0.2
+    assert L.cash[bank] == pytest.approx(30.0 - 8.0 + 0.2)
+    assert host.contract_revenue[cloud] == 4.0
+    check(L)
+
+
+def test_the_lab_defaults_and_clearing_shares_its_cash():
+    """Lab has 3 against a 4 invoice. Cloud has 9 of its own, so it pays the bank in full; the greatest clearing
+    vector is p = (Lab 3, Cloud 0.2): Lab pays 75% of its invoice and defaults."""
+    host, lab, cloud, _bank, _loan, compute = economy()
+    new = settlement.settle(host)
+    L = host.ledger
+    assert new == [lab]
+    assert L.defaulted[lab] and host.firm_by_party[lab].in_default
+    assert L.cash[lab] == pytest.approx(0.0, abs=1e-12)
+    assert L.cash[cloud] == pytest.approx(9.0 + 3.0 - 0.2)
+    assert L.contracts.past_due[compute] == pytest.approx(1.0)
+    assert host.shortfall_by_provider[cloud] == pytest.approx(1.0)
+    assert any("Lab pays 75% of its Cloud invoice" in str(e) for e in host.events.events)
+    check(L)  # past due is allowed because the default is recorded
+
+
+def test_a_borrower_default_cascades_to_its_lender_through_clearing():
+    """Cloud's cash is only 0.1 and its loan matures: it owes 8.2 and receives Lab's 3 (the Lab has 3 and pays in
+    full once its own invoice is cut to 3). Cloud pays 3.1 of 8.2: the bank recovers 3.1/8.2 of the quarter."""
+    host, _lab, cloud, bank, loan, compute = economy()
+    L = host.ledger
+    L.contracts.maturity_q[loan] = 1
+    L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)  # Cloud spent the loan: 0.1 left
+    L.contracts.due[compute] = 3.0
+    new = settlement.settle(host)
+    assert new == [cloud]
+    paid = 0.1 + 3.0
+    assert L.cash[bank] == pytest.approx(22.0 + paid)
+    assert L.contracts.principal[loan] == pytest.approx(8.0 - 8.0 * paid / 8.2)
+    assert L.contracts.past_due[loan] == pytest.approx(8.2 - paid)
+    check(L)
+
+
+def test_restructuring_writes_claims_down_to_what_assets_cover():
+    host, _lab, cloud, _bank, loan, compute = economy()
+    L = host.ledger
+    L.contracts.maturity_q[loan] = 1
+    L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)
+    L.contracts.due[compute] = 3.0
+    host.firm_by_party[cloud].restructurings = 0
+    host.firm_by_party[cloud].excluded_until = -1
+    host.firm_by_party[cloud].listed = True
+    host.firm_by_party[cloud].equity = 1.0
+    settlement.settle(host)
+    host.defaults_q = 0
+    host.losses_q = 0.0
+    host.p = SimpleNamespace(
+        credit=SimpleNamespace(default_recovery_haircut=0.3, default_exclusion_quarters=8),
+        lenders=SimpleNamespace(srt_cover_share=0.3),
+    )
+    host.market.gpu_market_value = lambda cost, age: cost * 0.0
+    host.market.fire_sale = lambda sold, installed: None
+    host.installed_gw = lambda: 0.0
+    # Cloud's remaining assets: cash 0 + other assets 9; claims: loan principal
+    before = float(L.contracts.principal[loan])
+    settlement.resolve_defaults(host, [cloud])
+    assert L.contracts.status[compute] == Status.ACTIVE  # Cloud is the provider, not the customer
+    assert L.contracts.principal[loan] == pytest.approx(min(before, 9.0))
+    assert L.contracts.past_due[loan] == 0.0 and L.contracts.maturity_q[loan] >= 5  # rescheduled
+    check(L)
