@@ -89,8 +89,25 @@ def _docs(args) -> int:
     return 0
 
 
+def _ensure_chromium() -> None:
+    """The browser test needs Debian's Chromium; as root on a Debian machine, install it when it is missing."""
+    import os
+    import shutil
+
+    if Path("/usr/bin/chromium").exists() or os.environ.get("CHROMIUM_PATH"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("+ apt-get install -y chromium (for the browser test)", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.call(["apt-get", "update", "-qq"], env=env)
+        subprocess.call(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+    else:
+        print("note: /usr/bin/chromium is missing; the browser test will fail (apt-get install -y chromium)")
+
+
 def _test(args) -> int:
     """Lint, format check and the unit tests; fails when any step fails or no test ran."""
+    _ensure_chromium()
     steps = [
         [sys.executable, "-m", "ruff", "check", "."],
         [sys.executable, "-m", "ruff", "format", "--check", "."],
@@ -151,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_docs)
 
     p = sub.add_parser("test", help="ruff check, ruff format --check and the unit tests")
-    p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+    p.add_argument(
+        "pytest_args", nargs="*", help="extra arguments for pytest, after -- (e.g. -- -x -k model)"
+    )
     p.set_defaults(func=_test)
     return parser
 
@@ -159,7 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from params.loader import ParameterError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "test":
+        args.pytest_args = [*args.pytest_args, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except ParameterError as err:

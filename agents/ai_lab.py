@@ -10,8 +10,9 @@ when it still cannot pay, it defaults and clearing decides who loses what. Rules
 from __future__ import annotations
 
 from agents.builder import CapacityOwner
-from model.contracts import Kind
+from model.contracts import Kind, Status
 from model.ledger import Flow, World
+from params.schema import loop_on
 
 
 class AILab(CapacityOwner):
@@ -26,6 +27,8 @@ class AILab(CapacityOwner):
         self.plans_nvidia = False  # OpenAI's LOI with Nvidia (E066)
         self.plans_amd = False  # OpenAI's deal with AMD (E108)
         self.chip_scale = 1.0  # share of the planned chips bought last time
+        # (provider, GW, price, minimum share, loop) of compute contracts terminated in a default
+        self.terminated_compute: list[tuple[int, float, float, float, int]] = []
 
     # -- operating account ---------------------------------------------------------------------------------------
     def non_compute_costs(self, revenue: float) -> float:
@@ -37,13 +40,13 @@ class AILab(CapacityOwner):
     def operate(self) -> None:
         if self.liquidated:
             return
-        m, b = self.model, self.model.p.behaviour
+        m = self.model
         energised, _ = self.gw()
         revenue = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
         self.earn(revenue)
-        opex = self.non_compute_costs(revenue) + b.ai_opex_usd_bn_per_gw_year / 4.0 * energised
+        opex = self.non_compute_costs(revenue) + self.gw_running_cost_q() * energised
         self.spend(opex)
-        if m.microsoft is not None and self.name == "OpenAI" and m.p.circular.loop_l5_microsoft_openai:
+        if m.microsoft is not None and self.name == "OpenAI" and loop_on(m.p, "loop_l5_microsoft_openai"):
             share = m.p.circular.microsoft_revenue_share * revenue
             self.spend(share, m.microsoft.party, Flow.REVENUE_SHARE)
             opex += share
@@ -80,31 +83,31 @@ class AILab(CapacityOwner):
         slow = max(0.0, min(1.0, m.market.utilisation / m.p.demand.initial_utilisation)) ** 2
         nvidia_gw *= slow
         amd_gw *= slow
+        self.resign_terminated_compute()
         # vendor equity comes with the GW (loop L1); without it the lab must fund the chips itself
+        vendor = 0.0
         if (
             nvidia_gw > 0
             and m.nvidia is not None
-            and c.circular_financing
-            and c.loop_l1_nvidia_openai
+            and loop_on(m.p, "loop_l1_nvidia_openai")
             and m.nvidia.will_invest_in(self)
         ):
-            room = c.nvidia_openai_max_usd_bn - m.nvidia.invested_openai
-            got = m.credit.invest(
-                m.nvidia,
-                self,
-                min(room, c.nvidia_equity_per_gw_usd_bn * nvidia_gw),
-                loop=1,
-                why=f"for {nvidia_gw:.2f} GW of its chips",
-            )
-            m.nvidia.invested_openai += got
+            room = max(c.nvidia_openai_max_usd_bn - m.nvidia.invested_openai, 0.0)
+            vendor = min(room, c.nvidia_equity_per_gw_usd_bn * nvidia_gw, max(m.nvidia.cash, 0.0))
         cost = nvidia_gw * (t.chip_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw) + amd_gw * (
             c.amd_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw
         )
-        need = self.funding_need(cost)
+        need = self.funding_need(cost - vendor)
         if need > 0:
             self.raise_equity(need)
         spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer() * 0.5
-        scale = 1.0 if cost <= 0 else max(0.0, min(1.0, spendable / cost))
+        scale = 1.0 if cost <= 0 else max(0.0, min(1.0, (spendable + vendor) / cost))
+        if vendor * scale > 0:
+            # Nvidia pays in for the GW actually bought (equity-for-purchases)
+            got = m.credit.invest(
+                m.nvidia, self, vendor * scale, loop=1, why=f"for {nvidia_gw * scale:.2f} GW of its chips"
+            )
+            m.nvidia.invested_openai += got
         if cost > 0 and (scale < 0.999) != (self.chip_scale < 0.999):
             text = (
                 f"buys only {scale:.0%} of its planned chips"
@@ -133,6 +136,40 @@ class AILab(CapacityOwner):
             m.log("take_or_pay", self.name, f"{self.name} {verb}", "", 0.0)
         self.take_share = new_share
 
+    def resign_terminated_compute(self) -> None:
+        """A lab whose compute contracts were terminated in a default signs new, smaller ones once it is back in
+        good standing: half the GW, four years, at today's market price, with the same providers."""
+        m = self.model
+        if not self.terminated_compute or self.excluded:
+            return
+        price_ratio = m.market.compute_price / m.p.demand.compute_price_usd_bn_per_gw_year
+        for provider, gw, price, min_share, loop in self.terminated_compute:
+            firm = m.firm_by_party.get(provider)
+            if firm is None or firm.liquidated:
+                continue
+            gw, price = 0.5 * gw, price * price_ratio
+            m.ledger.open_contract(
+                Kind.COMPUTE,
+                provider,
+                self.party,
+                principal=gw * price * 16,
+                gw=gw,
+                price=price,
+                min_share=min_share,
+                start_q=m.quarter,
+                maturity_q=m.quarter + 16,
+                loop=loop,
+            )
+            m.log(
+                "renewal",
+                self.name,
+                f"{self.name} signs {gw:.2f} GW of compute with {firm.name} again, for four "
+                f"years at {4 * price:.1f}bn per GW-year",
+                firm.name,
+                gw * price * 16,
+            )
+        self.terminated_compute = []
+
     def raise_equity(self, need: float) -> float:
         m = self.model
         cap = m.p.behaviour.lab_equity_issue_max_share * m.market.value[self.party] * m.market.credit_mood()
@@ -157,19 +194,25 @@ class AILab(CapacityOwner):
         if not (c.circular_financing and c.loop_l3_amd_warrants):
             return
         book = m.ledger.contracts
-        for cid in book.active(Kind.WARRANT):
-            if book.creditor[cid] == self.party and book.extra[cid] > 0:
+        for cid in self._live_warrants():
+            if book.extra[cid] > 0:
                 vest = min(book.extra[cid], c.amd_warrant_shares_m * gw / max(c.amd_gw_total, 1e-9))
                 book.extra[cid] -= vest
                 book.fraction[cid] += vest  # value follows at the next mark, through the ledger
+
+    def _live_warrants(self) -> list[int]:
+        """Active warrants the lab holds, in book order (from the per-creditor index)."""
+        book = self.model.ledger.contracts
+        rows = book.of_creditor(self.party)
+        return rows[(book.kind[rows] == Kind.WARRANT) & (book.status[rows] == Status.ACTIVE)].tolist()
 
     def raise_liquidity(self, shortfall: float) -> float:
         """Short of cash for what is due: exercise vested warrants and sell the shares, then sell equity."""
         m = self.model
         got = 0.0
         book = m.ledger.contracts
-        for cid in book.active(Kind.WARRANT):
-            if book.creditor[cid] == self.party and book.value[cid] > 0:
+        for cid in self._live_warrants():
+            if book.value[cid] > 0:
                 value = float(book.value[cid])
                 m.ledger.cash_settle([cid], [value], Flow.HEDGE)
                 book.fraction[cid] = 0.0

@@ -23,13 +23,22 @@ class Firm(mesa.Agent):
     type_label = "firm"
     listed = True  # has an equity market value
 
-    def __init__(self, model: CreditLoopModel, name: str, *, synthetic: bool = False):
+    def __init__(
+        self,
+        model: CreditLoopModel,
+        name: str,
+        *,
+        synthetic: bool = False,
+        template: str | None = None,
+        size: float = 1.0,
+    ):
         super().__init__(model)
         self.name = name
         self.synthetic = synthetic
-        self.party = (
-            model.ledger.add_party(name) if name not in model.ledger.names else model.ledger.names.index(name)
-        )
+        self.template = template or name  # the calibrated firm this one is modelled on (itself if calibrated)
+        self.size = size  # its size relative to the template (population mode draws it; 1 if calibrated)
+        known = model.ledger.party_of(name)
+        self.party = model.ledger.add_party(name) if known is None else known
         model.register_party(self)
         self.in_default = False
         self.liquidated = False
@@ -43,6 +52,33 @@ class Firm(mesa.Agent):
         self.restructurings = 0
         self.revenue_history: list[float] = []
         self.growth0 = 0.0  # revenue growth priced in at the start (set by the economy builder)
+
+    # -- state kept in per-party arrays (so markets can select among thousands of firms without a loop) --------
+    @property
+    def liquidated(self) -> bool:
+        return bool(self.model.firm_state.liquidated[self.party])
+
+    @liquidated.setter
+    def liquidated(self, value: bool) -> None:
+        self.model.firm_state.ensure(self.party).liquidated[self.party] = value
+
+    @property
+    def funding_shortfall(self) -> float:
+        """Operating bills not paid when due this quarter (USD bn); settlement adds them to what the firm owes."""
+        return float(self.model.firm_state.funding_shortfall[self.party])
+
+    @funding_shortfall.setter
+    def funding_shortfall(self, value: float) -> None:
+        self.model.firm_state.ensure(self.party).funding_shortfall[self.party] = value
+
+    @property
+    def appetite(self) -> float:
+        """A lender's room for new AI loans this quarter (USD bn); zero for firms that do not lend."""
+        return float(self.model.firm_state.appetite[self.party])
+
+    @appetite.setter
+    def appetite(self, value: float) -> None:
+        self.model.firm_state.ensure(self.party).appetite[self.party] = value
 
     # -- read the books ----------------------------------------------------------------------------------------
     @property
@@ -137,11 +173,15 @@ class Firm(mesa.Agent):
 
 
 def capacity_of(model, party: int) -> tuple[float, float]:
-    """(energised GW, GW waiting for power or under construction) owned by a party."""
+    """(energised GW, GW waiting for power or under construction) owned by a party. Reads only the party's own
+    cohorts (an index by owner), in book order, so the sums equal the full-book masked sums."""
     cap = model.ledger.capacity
-    own = cap.view("active") & (cap.view("owner") == party)
-    energised = float(cap.view("gw")[own & cap.view("energised")].sum())
-    pending = float(cap.view("gw")[own & ~cap.view("energised")].sum())
+    rows = cap.index("owner").rows(party)
+    gw = cap.gw[rows]
+    own = cap.active[rows]
+    on = cap.energised[rows]
+    energised = float(gw[own & on].sum())
+    pending = float(gw[own & ~on].sum())
     return energised, pending
 
 

@@ -31,8 +31,19 @@ class CapacityOwner(Firm):
         self.expected_growth = self.expected_growth_base
         self.expected_growth0 = self.expected_growth_base
         self.cash_target = calibration.cash_usd_bn
+        self.funding_need_q = 0.0  # what this quarter's plan needed beyond the firm's own cash
         self.retail_gw = 0.0
         self.chip_vendor_share = model.p.technology.nvidia_share_of_chip_spend
+
+    @property
+    def capex_growth(self) -> float:
+        """Planned annual capex growth. Rivals read it (``rival_capex_growth``), so it lives in a per-party
+        column."""
+        return float(self.model.firm_state.capex_growth[self.party])
+
+    @capex_growth.setter
+    def capex_growth(self, value: float) -> None:
+        self.model.firm_state.ensure(self.party).capex_growth[self.party] = value
 
     # -- expectations ------------------------------------------------------------------------------------------
     def observe(self) -> None:
@@ -117,17 +128,22 @@ class CapacityOwner(Firm):
         """Revenue from core business and AI capacity in use; operating costs per GW and on core revenue."""
         if self.liquidated:
             return
-        m, b = self.model, self.model.p.behaviour
+        m = self.model
         energised, _ = self.gw()
         core = self.core_revenue()
         ai = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
         self.earn(core + ai)
-        opex = (1.0 - self.cal.cash_margin) * core + b.ai_opex_usd_bn_per_gw_year / 4.0 * energised
+        opex = (1.0 - self.cal.cash_margin) * core + self.gw_running_cost_q() * energised
         self.spend(opex)
         self.revenue_q = core + ai  # compute-contract income is added after settlement (book_contracts)
         self.ai_revenue_q = ai
         self.opex_q = opex
         self.operating_cash_q = self.revenue_q - opex
+
+    def gw_running_cost_q(self) -> float:
+        """Quarterly cost of running one energised GW: electricity plus operations."""
+        m = self.model.p
+        return (m.technology.electricity_usd_bn_per_gw_year + m.behaviour.ai_opex_usd_bn_per_gw_year) / 4.0
 
     def contract_revenue_q(self) -> float:
         return self.model.contract_revenue.get(self.party, 0.0)
@@ -171,7 +187,7 @@ class CapacityOwner(Firm):
     def pay_out(self) -> None:
         """Buybacks and dividends from cash above the opening level, when nothing needs funding."""
         excess = self.cash - self.cash_target
-        if excess > 0 and self.funding_shortfall <= 0 and not self.in_default:
+        if excess > 0 and self.funding_need_q <= 0 and not self.in_default:
             self.ledger.pay(
                 self.party,
                 World.OUTSIDE_INVESTORS,
@@ -182,6 +198,7 @@ class CapacityOwner(Firm):
     def invest_in_capacity(self, desired_capex: float, order: tuple[str, ...]) -> float:
         """Fund and buy this quarter's capex; cut it to what could be funded."""
         need = self.funding_need(desired_capex)
+        self.funding_need_q = need
         if need > 0:
             self.fund(need, order)
         spendable = self.cash - self.model.scheduled_dues(self.party) - self.cash_buffer()

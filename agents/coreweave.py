@@ -8,7 +8,7 @@ capacity until it ends. Rules: docs/ODD.md, "Agents: neoclouds".
 from __future__ import annotations
 
 from agents.builder import CapacityOwner
-from model.contracts import Kind
+from model.contracts import Kind, Status
 
 GPU_LOAN_SPREAD_IG_BACKED = 0.0625  # E085: 6.00-6.50pp for loans on IG-customer contracts
 GPU_LOAN_SPREAD_OTHER = 0.13  # E085: 13pp for loans without IG-customer contracts
@@ -60,7 +60,22 @@ class Neocloud(CapacityOwner):
                 desired - capex,
             )
             self.capex_desired_q = capex
+        excess = loan - b.gpu_loan_advance_rate * chips_share * capex
+        if excess > 1e-9:
+            # the GPUs bought fall short of what the loan was sized for: prepay so the advance rate holds
+            self.prepay_new_gpu_loans(excess)
         cid = self.buy_gw(capex / self.cost_per_gw)
         if loan > 0:
             m.attach_collateral(self.party, cid)
         return capex
+
+    def prepay_new_gpu_loans(self, amount: float) -> None:
+        c, q = self.model.ledger.contracts, self.model.quarter
+        rows = c.of_debtor(self.party)  # the firm's own rows, in book order (per-debtor index)
+        rows = rows[
+            (c.kind[rows] == Kind.GPU_LOAN) & (c.start_q[rows] == q) & (c.status[rows] == Status.ACTIVE)
+        ]
+        principal = c.principal[rows]
+        amount = min(amount, float(principal.sum()), max(self.cash, 0.0))
+        if amount > 0:
+            self.model.ledger.repay(rows, principal / principal.sum() * amount)

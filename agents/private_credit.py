@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.base import Firm
-from model.contracts import DEBT_KIND_CODES, Status
+from model.contracts import IS_DEBT, Status
 from model.ledger import World
 
 
@@ -54,11 +54,8 @@ class PrivateCreditFund(Firm):
     def interest_income_rate(self) -> float:
         """Yield of the fund's AI book (annual), for the investor-flow rule."""
         c = self.model.ledger.contracts
-        rows = np.flatnonzero(
-            (c.view("creditor") == self.party)
-            & (c.view("status") == Status.ACTIVE)
-            & np.isin(c.view("kind"), DEBT_KIND_CODES)
-        )
+        rows = c.of_creditor(self.party)
+        rows = rows[(c.status[rows] == Status.ACTIVE) & IS_DEBT[c.kind[rows]]]
         if rows.size == 0:
             return self.model.market.reference_rate + self.model.market.hy_spread
         rates = (

@@ -16,6 +16,7 @@ class Table:
         self._dtypes = {name: np.dtype(dt) for name, dt in columns.items()}
         self._cap = capacity
         self.n = 0
+        self._indexes: dict[str, RowIndex] = {}
         for name, dt in self._dtypes.items():
             setattr(self, name, np.zeros(capacity, dtype=dt))
 
@@ -54,5 +55,69 @@ class Table:
         """The live part of a column (a view, not a copy)."""
         return getattr(self, name)[: self.n]
 
+    def index(self, key: str) -> RowIndex:
+        """Rows grouped by the value of a key column that never changes after a row is added (a contract's
+        creditor or debtor, a cohort's owner). Built incrementally, so a lookup costs O(rows of that key)."""
+        idx = self._indexes.get(key)
+        if idx is None:
+            idx = self._indexes[key] = RowIndex(self, key)
+        return idx
+
     def columns(self) -> dict[str, np.ndarray]:
         return {name: self.view(name).copy() for name in self._dtypes}
+
+
+class PartyColumns:
+    """Per-party state of the firms that the model reads for all firms at once (a lender's appetite, whether a
+    firm is liquidated, its capex growth), so that markets select among thousands of firms without a Python
+    loop. The firms' attributes are properties over these columns. Grows as parties are added."""
+
+    def __init__(self, **columns: type):
+        self._dtypes = {name: np.dtype(dt) for name, dt in columns.items()}
+        for name, dt in self._dtypes.items():
+            setattr(self, name, np.zeros(0, dtype=dt))
+
+    def ensure(self, party: int) -> PartyColumns:
+        """Make room for ``party`` (doubling), and return self."""
+        size = getattr(self, next(iter(self._dtypes))).size
+        if party >= size:
+            grow = max(party + 1, 2 * size) - size
+            for name, dt in self._dtypes.items():
+                setattr(self, name, np.concatenate([getattr(self, name), np.zeros(grow, dtype=dt)]))
+        return self
+
+
+class RowIndex:
+    """Row ids of a :class:`Table` per value of one key column, in increasing order (the order of a boolean mask
+    over the whole column), so per-party sums over them equal the full-array masked sums bit for bit."""
+
+    def __init__(self, table: Table, key: str):
+        self._table = table
+        self._key = key
+        self._rows: dict[int, list[int]] = {}
+        self._arrays: dict[int, np.ndarray] = {}
+        self._seen = 0
+
+    def _catch_up(self) -> None:
+        n = self._table.n
+        if self._seen == n:
+            return
+        keys = getattr(self._table, self._key)[self._seen : n].tolist()
+        rows, arrays = self._rows, self._arrays
+        for i, k in enumerate(keys, self._seen):
+            lst = rows.get(k)
+            if lst is None:
+                rows[k] = [i]
+            else:
+                lst.append(i)
+            arrays.pop(k, None)
+        self._seen = n
+
+    def rows(self, value: int) -> np.ndarray:
+        """Row ids whose key equals ``value`` (read-only; do not modify)."""
+        self._catch_up()
+        value = int(value)
+        arr = self._arrays.get(value)
+        if arr is None:
+            arr = self._arrays[value] = np.array(self._rows.get(value, ()), dtype=np.int64)
+        return arr

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.contracts import Kind
+from model.contracts import Kind, Status
 from model.ledger import World
 
 if TYPE_CHECKING:
@@ -24,6 +24,31 @@ class CreditMarket:
         self.hy_left = 0.0
         self.issued_ig_q = 0.0
         self.issued_hy_q = 0.0
+        self._lender_parties: dict[str, np.ndarray] = {}
+
+    def _lenders(self, which: str, lenders: list) -> tuple[np.ndarray, np.ndarray]:
+        """The appetite of the funds or banks (in their list order) and which of them can lend now."""
+        parties = self._lender_parties.get(which)
+        if parties is None or parties.size != len(lenders):
+            parties = self._lender_parties[which] = np.array([f.party for f in lenders], dtype=np.int64)
+        state = self.model.firm_state
+        appetite = state.appetite[parties]
+        return appetite, np.flatnonzero((appetite > 0) & ~state.liquidated[parties])
+
+    def _syndicate(self, able: np.ndarray, appetite: np.ndarray) -> np.ndarray:
+        """Population mode: a loan is shared by at most ``population.counterparties`` lenders, those with the most
+        room (kept in list order). The calibrated economy's three funds and three banks all take part."""
+        from model.population import enabled
+
+        k = self.model.p.population.counterparties
+        if able.size <= k or not enabled(self.model):
+            return able
+        room = appetite[able]
+        kth = np.partition(room, room.size - k)[room.size - k]  # the k-th largest appetite
+        above = room > kth
+        ties = np.flatnonzero(room == kth)[: k - int(above.sum())]  # ties go to the earlier lenders
+        above[ties] = True
+        return able[above]
 
     def begin_quarter(self) -> None:
         c, mood = self.model.p.credit, self.model.market.credit_mood()
@@ -113,15 +138,17 @@ class CreditMarket:
         **terms,
     ) -> float:
         m = self.model
-        funds = [f for f in m.funds if f.appetite > 0 and f.active()]
-        if amount <= 0 or not funds or not self.creditworthy(firm):
+        all_appetite, able = self._lenders("funds", m.funds)
+        if amount <= 0 or able.size == 0 or not self.creditworthy(firm):
             return 0.0
-        appetite = np.array([f.appetite for f in funds])
+        able = self._syndicate(able, all_appetite)
+        appetite = all_appetite[able]
         total = min(amount, float(appetite.sum()))
         shares = appetite / appetite.sum() * total
-        for fund, share in zip(funds, shares, strict=True):
+        for j, share in zip(able, shares, strict=True):
             if share <= 1e-9:
                 continue
+            fund = m.funds[j]
             m.ledger.open_contract(
                 kind,
                 fund.party,
@@ -189,14 +216,16 @@ class CreditMarket:
         label: str = "a bank loan",
     ) -> float:
         m = self.model
-        banks = [b for b in m.banks if b.appetite > 0 and b.active()]
-        if amount <= 0 or not banks or not self.creditworthy(firm):
+        all_appetite, able = self._lenders("banks", m.banks)
+        if amount <= 0 or able.size == 0 or not self.creditworthy(firm):
             return 0.0
-        appetite = np.array([b.appetite for b in banks])
+        able = self._syndicate(able, all_appetite)
+        appetite = all_appetite[able]
         total = min(amount, float(appetite.sum()))
-        for bank, share in zip(banks, appetite / appetite.sum() * total, strict=True):
+        for j, share in zip(able, appetite / appetite.sum() * total, strict=True):
             if share <= 1e-9:
                 continue
+            bank = m.banks[j]
             m.ledger.open_contract(
                 Kind.BANK_LOAN,
                 bank.party,
@@ -227,8 +256,8 @@ class CreditMarket:
         m = self.model
         v = max(m.market.value[issuer.party], 1e-6)
         c = m.ledger.contracts
-        rows = c.active(Kind.EQUITY_STAKE)
-        rows = rows[c.debtor[rows] == issuer.party]
+        rows = c.of_debtor(issuer.party)
+        rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.EQUITY_STAKE)]
         c.fraction[rows] *= v / (v + amount)
         for arr in (m.market.value, m.market.value_prev):
             arr[issuer.party] += amount
@@ -248,7 +277,7 @@ class CreditMarket:
             return 0.0
         self._dilute(firm, take)
         m.ledger.contribute(World.OUTSIDE_INVESTORS, firm.party, take)
-        m.log("equity", firm.name, f"{firm.name} raises {take:.1f}bn of equity from {buyer}", buyer, take)
+        m.log("equity", firm.name, f"{firm.name} raises {take:.2f}bn of equity from {buyer}", buyer, take)
         return take
 
     def invest(self, investor: Firm, issuer: Firm, amount: float, *, loop: int = 0, why: str = "") -> float:

@@ -16,12 +16,13 @@ from agents.bank import Bank
 from agents.builder import CapacityOwner
 from agents.private_credit import PrivateCreditFund
 from model import invariants, marks, settlement
+from model.books import PartyColumns
 from model.circularity import CircularityTracker
-from model.contracts import DEBT_KIND_CODES, Kind, Status
+from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from model.credit import CreditMarket
 from model.events import EventLog, quarter_label
 from model.initialisation import build_agents, open_books, scripted_deals
-from model.ledger import Ledger, World
+from model.ledger import Flow, Ledger, World
 from model.market import Market
 from model.metrics import MODEL_SERIES, quarter_metrics
 from params.schema import Parameters
@@ -65,6 +66,10 @@ class CreditLoopModel(mesa.Model):
         self.banks: list[Bank] = []
         self.nvidia = None
         self.microsoft = None
+        self.firm_state = PartyColumns(
+            appetite=np.float64, liquidated=np.bool_, capex_growth=np.float64, funding_shortfall=np.float64
+        )
+        self._groups: dict[str, object] = {}
         self._reset_quarter_accumulators()
         self.defaults_total = 0
         self.losses_total = 0.0
@@ -101,11 +106,22 @@ class CreditLoopModel(mesa.Model):
     def firm(self, name: str):
         return self.firms_by_name[name]
 
+    def firm_group(self, name: str, build):
+        """A list derived from ``self.firms``, rebuilt only when firms are added (read-only for callers)."""
+        cached = self._groups.get(name)
+        if cached is None or cached[0] != len(self.firms):
+            cached = self._groups[name] = (len(self.firms), build())
+        return cached[1]
+
     def capacity_owners(self) -> list[CapacityOwner]:
-        return [f for f in self.firms if isinstance(f, CapacityOwner)]
+        """The firms that own capacity, in registration order (a cached list: do not modify it)."""
+        return self.firm_group("owners", lambda: [f for f in self.firms if isinstance(f, CapacityOwner)])
 
     def corporates(self) -> list:
-        return [f for f in self.firms if not isinstance(f, PrivateCreditFund | Bank)]
+        """The firms that are not lenders, in registration order (a cached list: do not modify it)."""
+        return self.firm_group(
+            "corporates", lambda: [f for f in self.firms if not isinstance(f, PrivateCreditFund | Bank)]
+        )
 
     def log(self, kind: str, actor: str, text: str, counterparty: str = "", amount: float = 0.0) -> None:
         self.events.add(max(self.quarter, 0), kind, actor, text, counterparty, amount)
@@ -127,7 +143,7 @@ class CreditLoopModel(mesa.Model):
         ledger, c = self.ledger, self.ledger.contracts
         n = ledger.n_parties
         live = c.view("status") == Status.ACTIVE
-        debt = live & np.isin(c.view("kind"), DEBT_KIND_CODES)
+        debt = live & IS_DEBT[c.view("kind")]
         principal = c.view("principal")
         self.debt_cache = np.bincount(c.view("debtor")[debt], principal[debt], n)
         on_bs = debt & ~c.view("off_balance_sheet")
@@ -151,25 +167,35 @@ class CreditLoopModel(mesa.Model):
     def contracted_gw(self, provider: int, within: int) -> float:
         """GW a provider must deliver under compute contracts running now or starting within ``within``."""
         c, q = self.ledger.contracts, self.quarter
-        rows = (
-            (c.view("status") == Status.ACTIVE)
-            & (c.view("kind") == Kind.COMPUTE)
-            & (c.view("creditor") == provider)
-            & (c.view("start_q") <= q + within)
-            & (c.view("maturity_q") > q)
+        rows = c.of_creditor(provider)  # the provider's own rows, in book order
+        mine = (
+            (c.status[rows] == Status.ACTIVE)
+            & (c.kind[rows] == Kind.COMPUTE)
+            & (c.start_q[rows] <= q + within)
+            & (c.maturity_q[rows] > q)
         )
-        return float(c.view("gw")[rows].sum())
+        return float(c.gw[rows][mine].sum())
 
     def customer_shortfall(self, provider: int) -> float:
         return self._last_shortfall.get(provider, 0.0)
 
     def rival_capex_growth(self, firm) -> float:
-        peers = [
-            f.capex_growth
-            for f in self.capacity_owners()
-            if f is not firm and f.type_label == firm.type_label
-        ]
-        return float(np.mean(peers)) if peers else firm.capex_growth
+        """Mean capex growth of the other capacity owners of the firm's type, as planned last quarter (a snapshot
+        taken before anyone decides, so the arms race does not depend on the order of activation)."""
+        parties, position = self.firm_group("peers", self._peer_groups)[firm.type_label]
+        i = position.get(firm.party)
+        growth = self._rival_growth[parties]
+        peers = growth if i is None else np.concatenate((growth[:i], growth[i + 1 :]))
+        return float(np.mean(peers)) if peers.size else firm.capex_growth
+
+    def _peer_groups(self) -> dict:
+        groups: dict[str, list[int]] = {}
+        for f in self.capacity_owners():
+            groups.setdefault(f.type_label, []).append(f.party)
+        return {
+            label: (np.array(parties, dtype=np.int64), {p: i for i, p in enumerate(parties)})
+            for label, parties in groups.items()
+        }
 
     def installed_gw(self) -> float:
         return float(self.energised_cache.sum())
@@ -187,13 +213,13 @@ class CreditLoopModel(mesa.Model):
         if cohort < 0:
             return
         c = self.ledger.contracts
-        rows = np.flatnonzero(
-            (c.view("debtor") == party)
-            & (c.view("kind") == Kind.GPU_LOAN)
-            & (c.view("collateral") < 0)
-            & (c.view("status") == Status.ACTIVE)
-            & (c.view("start_q") == self.quarter)
-        )
+        rows = c.of_debtor(party)
+        rows = rows[
+            (c.kind[rows] == Kind.GPU_LOAN)
+            & (c.collateral[rows] < 0)
+            & (c.status[rows] == Status.ACTIVE)
+            & (c.start_q[rows] == self.quarter)
+        ]
         c.collateral[rows] = cohort
         c.gw[rows] = self.ledger.capacity.gw[cohort]
 
@@ -248,6 +274,7 @@ class CreditLoopModel(mesa.Model):
         self._expected_fees = np.bincount(d["payer"][compute], d["income"][compute], self.ledger.n_parties)
 
         self.agents.do("observe")
+        self._rival_growth = self.firm_state.capex_growth.copy()
         for lender in (*self.funds, *self.banks):
             lender.decide()
         if self.nvidia is not None:
@@ -323,11 +350,12 @@ class CreditLoopModel(mesa.Model):
             self.market.grid_credit = 0.0
             return
         order = waiting[np.lexsort((waiting, cap.ready_q[waiting]))]
-        for i in order:
-            if budget <= 0:
-                break
-            cap.energised[i] = True
-            budget -= cap.gw[i]
+        # budget left before each cohort, subtracted one cohort at a time; connect until it is used up
+        left = np.subtract.accumulate(np.concatenate(([budget], cap.gw[order])))
+        used_up = np.flatnonzero(left[:-1] <= 0)
+        k = int(used_up[0]) if used_up.size else order.size
+        cap.energised[order[:k]] = True
+        budget = left[k] if k else budget
         self.market.grid_credit = min(budget, 0.0)  # overdrawn connections delay the next quarter's
 
     def _allocate_compute(self) -> None:
@@ -347,7 +375,10 @@ class CreditLoopModel(mesa.Model):
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = np.where(contracted > 0, np.minimum(1.0, energised / contracted), 0.0)
         delivered = c.gw[rows] * fill[provider]
-        take = np.array([getattr(self.firm_by_party[int(b)], "take_share", 1.0) for b in customer])
+        take_by_party = np.ones(n)
+        for lab in self.firm_group("takers", lambda: [f for f in self.firms if hasattr(f, "take_share")]):
+            take_by_party[lab.party] = lab.take_share
+        take = take_by_party[customer]
         used = delivered * take
         c.due[rows] = c.price[rows] * delivered * np.maximum(take, c.min_share[rows])
         retail = energised - np.bincount(provider, used, n) + np.bincount(customer, used, n)
@@ -382,12 +413,30 @@ class CreditLoopModel(mesa.Model):
     def _close_finished(self) -> None:
         c, q = self.ledger.contracts, self.quarter
         live = c.view("status") == Status.ACTIVE
-        debt = np.isin(c.view("kind"), DEBT_KIND_CODES)
+        debt = IS_DEBT[c.view("kind")]
         repaid = np.flatnonzero(live & debt & (c.view("principal") <= 1e-9))
         c.principal[repaid] = 0.0
-        executory = live & np.isin(c.view("kind"), [Kind.COMPUTE, Kind.BACKSTOP])
+        executory = live & IS_EXECUTORY[c.view("kind")]
         expired = np.flatnonzero(executory & (c.view("maturity_q") <= q))
         self.ledger.close(np.concatenate([repaid, expired]), Status.MATURED)
+        # risk transfer and hedges end at maturity: what the position is worth is settled in cash, then closed
+        hedges = np.flatnonzero(
+            live
+            & np.isin(c.view("kind"), [Kind.RISK_TRANSFER, Kind.EQUITY_SHORT])
+            & (c.view("maturity_q") <= q)
+        )
+        if hedges.size:
+            self.ledger.cash_settle(hedges, c.value[hedges].copy(), Flow.HEDGE)
+            self.ledger.close(hedges, Status.MATURED)
+            for r in hedges:
+                self.log(
+                    "hedge_end",
+                    self.ledger.names[c.creditor[r]],
+                    f"{self.ledger.names[c.creditor[r]]}'s {Kind(int(c.kind[r])).name.lower().replace('_', ' ')} "
+                    "matures",
+                    "outside investors",
+                    0.0,
+                )
         expiring = np.flatnonzero(
             executory & (c.view("maturity_q") == q + 1) & (c.view("kind") == Kind.COMPUTE)
         )

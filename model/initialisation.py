@@ -16,9 +16,10 @@ from agents.hyperscaler import Hyperscaler
 from agents.nvidia import ChipVendor
 from agents.oracle import Oracle
 from agents.private_credit import PrivateCreditFund
+from model import population
 from model.contracts import Kind
 from model.ledger import World
-from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES
+from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES, loop_on
 
 if TYPE_CHECKING:
     from model.economy import CreditLoopModel
@@ -67,21 +68,22 @@ def build_agents(model: CreditLoopModel) -> None:
 
 
 def circular_on(model: CreditLoopModel, loop: str) -> bool:
-    c = model.p.circular
-    return c.circular_financing and getattr(c, loop)
+    return loop_on(model.p, loop)
 
 
 def open_books(model: CreditLoopModel) -> None:
     """Opening positions and balance sheets. Equity comes out at the calibrated book equity: the residual
-    between it and the modelled items is 'other assets' (or 'other liabilities' when negative)."""
+    between it and the modelled items is 'other assets' (or 'other liabilities' when negative). Synthetic firms
+    (population mode) go through the same code as their templates; :mod:`model.population` adds the deals whose
+    counterparties it draws."""
     p, ledger = model.p, model.ledger
     t, cr, ci = p.technology, p.credit, p.circular
     age = OPENING_CAPACITY_AGE_Q
     firm = model.firm
 
-    # capacity the firms own (AI labs rent theirs, except xAI's Colossus)
+    # capacity the firms own (AI labs rent theirs, except xAI's Colossus and xAI-like labs)
     for f in model.capacity_owners():
-        gw = f.cal.ai_capacity_gw if f.type_label != "AI lab" or f.name == "xAI" else 0.0
+        gw = f.cal.ai_capacity_gw if f.type_label != "AI lab" or f.template == "xAI" else 0.0
         if gw > 0:
             ledger.open_capacity(
                 f.party,
@@ -94,7 +96,7 @@ def open_books(model: CreditLoopModel) -> None:
     # legacy debt: corporate bonds held by the bond market, Microsoft's finance leases, CoreWeave's GPU loans
     for f in model.corporates():
         debt = f.cal.debt_usd_bn
-        if f.name == "CoreWeave":
+        if f.template == "CoreWeave":
             _opening_gpu_loans(model, f, debt)
             continue
         for years in LEGACY_LADDER_YEARS:
@@ -109,17 +111,20 @@ def open_books(model: CreditLoopModel) -> None:
                     start_q=-1,
                     opening=True,
                 )
-    ledger.open_contract(
-        Kind.FINANCE_LEASE,
-        World.OUTSIDE_INVESTORS,
-        firm("Microsoft").party,
-        principal=p.deals.microsoft_finance_leases_usd_bn,
-        maturity_q=4 * cr.lease_years,
-        fixed_rate=cr.legacy_coupon_annual,
-        amortising=True,
-        start_q=-1,
-        opening=True,
-    )
+    for f in model.corporates():
+        if f.template != "Microsoft":
+            continue
+        ledger.open_contract(
+            Kind.FINANCE_LEASE,
+            World.OUTSIDE_INVESTORS,
+            f.party,
+            principal=p.deals.microsoft_finance_leases_usd_bn * f.size,
+            maturity_q=4 * cr.lease_years,
+            fixed_rate=cr.legacy_coupon_annual,
+            amortising=True,
+            start_q=-1,
+            opening=True,
+        )
 
     # vendor and strategic stakes that exist at the start (loops L4, L5, L6)
     if circular_on(model, "loop_l5_microsoft_openai"):
@@ -139,14 +144,19 @@ def open_books(model: CreditLoopModel) -> None:
         _opening_stake(
             model, "Amazon", "Anthropic", share, loop=6, provided=ci.amazon_anthropic_invested_usd_bn
         )
+    population.open_stakes(model)
+    population.open_lab_loans(model)
+    population.open_bank_loans(model)
 
     # cash, the residual, and market values
     for f in model.firms:
         if isinstance(f, Bank):
             rwa = f.cal.capital_usd_bn / f.cal.capital_ratio
             cash = 0.1 * rwa
+            loans = float(ledger.fin_assets[f.party])  # opening AI loans are part of its risk-weighted book
+            f.other_rwa = rwa - loans
             ledger.open_balance_sheet(
-                f.party, cash=cash, other_assets=rwa, other_liabs=rwa + cash - f.cal.capital_usd_bn
+                f.party, cash=cash, other_assets=rwa - loans, other_liabs=rwa + cash - f.cal.capital_usd_bn
             )
             continue
         if isinstance(f, PrivateCreditFund):
@@ -165,13 +175,28 @@ def open_books(model: CreditLoopModel) -> None:
             arr[f.party] = f.cal.market_value_usd_bn
 
     _opening_contracts(model)
+    population.open_compute(model)
 
 
 def _opening_gpu_loans(model, f, debt: float) -> None:
     """CoreWeave's debt: 9% notes (E086) held by outside investors, the rest GPU-backed loans from the funds
-    secured on its opening capacity (E083-E085)."""
+    secured on its opening capacity (E083-E085). A CoreWeave-like firm borrows from its drawn funds, each
+    within its target AI share; what they cannot take is sold as notes."""
     p, ledger = model.p, model.ledger
-    notes = min(p.deals.coreweave_notes_usd_bn, debt)
+    notes = min(p.deals.coreweave_notes_usd_bn * f.size, debt)
+    funds = population.opening_lenders(model, f)
+    total_cap = sum(x.cal.capital_usd_bn for x in funds)
+    shares = []
+    to_funds = debt - notes
+    for fund in funds:
+        share = to_funds * fund.cal.capital_usd_bn / total_cap
+        room = population.fund_room(model, fund)
+        if share > room:
+            notes += share - room
+            share = room
+        shares.append(share)
+    if not funds:
+        notes = debt
     ledger.open_contract(
         Kind.BOND,
         World.OUTSIDE_INVESTORS,
@@ -182,19 +207,18 @@ def _opening_gpu_loans(model, f, debt: float) -> None:
         start_q=-1,
         opening=True,
     )
-    cohort = int(
-        max((i for i in range(ledger.capacity.n) if ledger.capacity.owner[i] == f.party), default=-1)
-    )
-    funds = model.funds
-    total_cap = sum(x.cal.capital_usd_bn for x in funds)
-    for fund in funds:
-        share = (debt - notes) * fund.cal.capital_usd_bn / total_cap
+    own = ledger.capacity.index("owner").rows(f.party)
+    cohort = int(own[-1]) if own.size else -1
+    for fund, share in zip(funds, shares, strict=True):
+        if share <= 0:
+            continue
         ledger.open_contract(
             Kind.GPU_LOAN,
             fund.party,
             f.party,
             principal=share,
-            maturity_q=16,
+            # lenders amortise GPU loans within the collateral's remaining economic life
+            maturity_q=max(int(4 * p.technology.gpu_economic_life_years) - OPENING_CAPACITY_AGE_Q, 1),
             spread=p.deals.coreweave_gpu_loan_spread,
             floating=True,
             amortising=True,
@@ -245,7 +269,7 @@ def _opening_contracts(model) -> None:
         openai.cal.ai_capacity_gw,
         ci.azure_openai_price_usd_bn_per_gw_year,
         0,
-        ci.aws_openai_years,
+        ci.azure_openai_years,
         loop=5,
     )
     _compute(
@@ -257,7 +281,16 @@ def _opening_contracts(model) -> None:
         1,
         ci.aws_openai_years,
     )
-    _compute(model, "Amazon", "Anthropic", anthropic.cal.ai_capacity_gw, price, 0, 5, loop=6)
+    _compute(
+        model,
+        "Amazon",
+        "Anthropic",
+        anthropic.cal.ai_capacity_gw,
+        price,
+        0,
+        ci.compute_contract_years,
+        loop=6,
+    )
     oracle_price = ci.oracle_openai_usd_bn / (ci.oracle_openai_years * max(ci.oracle_openai_gw, 1e-9))
     _compute(
         model,
@@ -275,7 +308,15 @@ def _opening_contracts(model) -> None:
         ("Microsoft", other * ci.coreweave_microsoft_share),
         ("Meta", other * (1 - ci.coreweave_microsoft_share)),
     ):
-        _compute(model, "CoreWeave", customer, value / (5 * cw_price), cw_price, 0, 5)
+        _compute(
+            model,
+            "CoreWeave",
+            customer,
+            value / (ci.compute_contract_years * cw_price),
+            cw_price,
+            0,
+            ci.compute_contract_years,
+        )
     if circular_on(model, "loop_l4_coreweave_backstop"):
         end_q = 4 * (ci.coreweave_backstop_end_year - 2025)
         model.ledger.open_contract(

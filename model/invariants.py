@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.contracts import DEBT_KIND_CODES, Kind, Status
+from model.contracts import IS_DEBT, IS_TWO_SIDED, Kind, Status
 from model.ledger import Ledger
 
 
@@ -29,11 +29,30 @@ def _first_bad(ledger: Ledger, bad: np.ndarray, what: str, left, right) -> Invar
     )
 
 
+def _journal_totals(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per party, all journalled inflows and outflows, and agents' net inflow from the outside world. Lines
+    summed at the previous check are kept as running totals, so a check costs O(new lines), not O(journal);
+    the totals restart from the first line whenever the journal is shorter than at the last check."""
+    j, n = ledger.journal, ledger.n_parties
+    start, inflow, outflow, external = 0, np.zeros(n), np.zeros(n), 0.0
+    cached = getattr(ledger, "_journal_totals", None)
+    if cached is not None and cached[0] <= j.n and cached[1].size == n:
+        start, inflow, outflow, external = cached[0], cached[1].copy(), cached[2].copy(), cached[3]
+    payer, payee = j.payer[start : j.n], j.payee[start : j.n]
+    amount = j.amount[start : j.n]
+    inflow += np.bincount(payee, amount, n)
+    outflow += np.bincount(payer, amount, n)
+    payer_w, payee_w = ledger.is_world[payer], ledger.is_world[payee]
+    external += amount[payer_w & ~payee_w].sum() - amount[~payer_w & payee_w].sum()
+    ledger._journal_totals = (j.n, inflow, outflow, external)
+    return inflow, outflow, external
+
+
 def check(ledger: Ledger) -> None:
     """Raise InvariantError if any identity fails."""
     n = ledger.n_parties
     agent = ~ledger.is_world
-    c, cap, j = ledger.contracts, ledger.capacity, ledger.journal
+    c, cap = ledger.contracts, ledger.capacity
 
     for name in ("cash", "real_assets", "fin_assets", "fin_liabs", "paid_in", "retained"):
         arr = getattr(ledger, name)
@@ -47,17 +66,13 @@ def check(ledger: Ledger) -> None:
 
     # 1. cash is conserved: every party's cash equals its opening cash plus its journalled net flows, and the
     #    change in all agents' cash equals their net flows with the outside world
-    inflow = np.bincount(j.view("payee"), j.view("amount"), n)
-    outflow = np.bincount(j.view("payer"), j.view("amount"), n)
+    inflow, outflow, net_external = _journal_totals(ledger)
     expected = ledger.cash_at_open + inflow - outflow
     bad = np.abs(ledger.cash - expected) > _tol(expected)
     if bad.any():
         raise _first_bad(
             ledger, bad, "cash differs from opening cash + journalled flows", ledger.cash, expected
         )
-    payer_w = ledger.is_world[j.view("payer")]
-    payee_w = ledger.is_world[j.view("payee")]
-    net_external = j.view("amount")[payer_w & ~payee_w].sum() - j.view("amount")[~payer_w & payee_w].sum()
     change = (ledger.cash - ledger.cash_at_open)[agent].sum()
     if abs(change - net_external) > 1e-7 * max(1.0, abs(change)):
         raise InvariantError(
@@ -73,8 +88,8 @@ def check(ledger: Ledger) -> None:
         raise InvariantError(
             f"quarter {ledger.quarter}: a contract has an invalid or identical pair of parties"
         )
-    is_debt = np.isin(kinds, DEBT_KIND_CODES) & live
-    two_sided = np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]) & live
+    is_debt = IS_DEBT[kinds] & live
+    two_sided = IS_TWO_SIDED[kinds] & live
     stake = (kinds == Kind.EQUITY_STAKE) & live
     asset_side = np.bincount(cred[is_debt], c.view("principal")[is_debt], n) + np.bincount(
         cred[two_sided | stake], c.view("value")[two_sided | stake], n
@@ -91,7 +106,7 @@ def check(ledger: Ledger) -> None:
             raise _first_bad(
                 ledger, bad, f"{what} in the contract book differ from the ledger", books, account
             )
-    closed_with_balance = ~live & np.isin(kinds, DEBT_KIND_CODES) & (np.abs(c.view("principal")) > 1e-9)
+    closed_with_balance = ~live & IS_DEBT[kinds] & (np.abs(c.view("principal")) > 1e-9)
     if closed_with_balance.any():
         raise InvariantError(
             f"quarter {ledger.quarter}: closed contract {int(np.flatnonzero(closed_with_balance)[0])}"

@@ -9,12 +9,13 @@ accounts; :mod:`model.invariants` checks that they do. Equations: docs/ODD.md, "
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
 
 from model.books import Table
-from model.contracts import DEBT_KIND_CODES, ContractBook, Kind, Status
+from model.contracts import IS_DEBT, IS_TWO_SIDED, ContractBook, Kind, Status
 
 
 class World(IntEnum):
@@ -55,6 +56,7 @@ class Flow(IntEnum):
 
 
 PNL_FLOWS = frozenset(f for f in Flow if f < Flow.PRINCIPAL)
+_PNL_CODES = frozenset(int(f) for f in PNL_FLOWS)
 
 
 class CapacityBook(Table):
@@ -100,17 +102,29 @@ class LedgerError(RuntimeError):
     """A posting that would break the books (negative amount, unknown party, closing a live balance)."""
 
 
+ACCOUNTS = (
+    "cash",
+    "real_assets",
+    "fin_assets",
+    "fin_liabs",
+    "other_assets",
+    "other_liabs",
+    "paid_in",
+    "retained",
+    "cash_at_open",
+)
+PARTY_FLAGS = ("is_world", "defaulted")
+
+
 class Ledger:
     def __init__(self, names: list[str]):
         self.names: list[str] = list(names)
+        self._party_of_name = {name: i for i, name in enumerate(self.names)}
         n = len(self.names)
-        self.is_world = np.zeros(n, dtype=bool)
-        self.is_world[:N_WORLD] = True
-        z = lambda: np.zeros(n)  # noqa: E731
-        self.cash, self.real_assets, self.fin_assets, self.fin_liabs = z(), z(), z(), z()
-        self.other_assets, self.other_liabs, self.paid_in, self.retained = z(), z(), z(), z()
-        self.cash_at_open = z()
-        self.defaulted = np.zeros(n, dtype=bool)  # a recorded default (set by settlement)
+        # the per-party accounts are views of the first n entries of buffers that grow by doubling
+        self._buffers: dict[str, np.ndarray] = {}
+        self._reserve(n, max(n, 64))
+        self.is_world[:N_WORLD] = True  # defaulted: a recorded default (set by settlement)
         self.contracts = ContractBook()
         self.capacity = CapacityBook()
         self.journal = Journal()
@@ -121,23 +135,29 @@ class Ledger:
     def n_parties(self) -> int:
         return len(self.names)
 
+    def party_of(self, name: str) -> int | None:
+        """The party index of a name (None if unknown), without scanning the list of names."""
+        return self._party_of_name.get(name)
+
+    def _reserve(self, n: int, capacity: int) -> None:
+        """Point the accounts at the first ``n`` entries of buffers of at least ``capacity`` (zero-filled)."""
+        for attr in (*ACCOUNTS, *PARTY_FLAGS):
+            buf = self._buffers.get(attr)
+            if buf is None or buf.size < capacity:
+                new = np.zeros(capacity, dtype=bool if attr in PARTY_FLAGS else np.float64)
+                if buf is not None:
+                    new[: buf.size] = buf
+                buf = self._buffers[attr] = new
+            setattr(self, attr, buf[:n])
+
     def add_party(self, name: str) -> int:
+        """A new party with empty accounts (amortised O(1): the account buffers grow by doubling)."""
+        self._party_of_name.setdefault(name, len(self.names))
         self.names.append(name)
-        for attr in (
-            "cash",
-            "real_assets",
-            "fin_assets",
-            "fin_liabs",
-            "other_assets",
-            "other_liabs",
-            "paid_in",
-            "retained",
-            "cash_at_open",
-        ):
-            setattr(self, attr, np.append(getattr(self, attr), 0.0))
-        self.is_world = np.append(self.is_world, False)
-        self.defaulted = np.append(self.defaulted, False)
-        return len(self.names) - 1
+        n = len(self.names)
+        size = self._buffers["cash"].size
+        self._reserve(n, size if n <= size else 2 * size)
+        return n - 1
 
     def open_balance_sheet(
         self, party: int, *, cash: float, other_assets: float = 0.0, other_liabs: float = 0.0
@@ -162,7 +182,7 @@ class Ledger:
     # -- payments ----------------------------------------------------------------------------------------------
     def pay(self, payer: int, payee: int, amount: float, flow: Flow, contract: int = -1) -> None:
         """Move cash from payer to payee and journal it; income-type flows also move retained earnings."""
-        if not (amount >= 0.0) or not np.isfinite(amount):
+        if not (amount >= 0.0) or not math.isfinite(amount):
             raise LedgerError(
                 f"payment of {amount!r} from {self.names[payer]} to {self.names[payee]} ({flow.name})"
             )
@@ -172,10 +192,22 @@ class Ledger:
             raise LedgerError(f"{self.names[payer]} cannot pay itself ({flow.name})")
         self.cash[payer] -= amount
         self.cash[payee] += amount
-        if flow in PNL_FLOWS:
+        code = int(flow)
+        if code in _PNL_CODES:
             self.retained[payer] -= amount
             self.retained[payee] += amount
-        self._journal(payer, payee, amount, int(flow), contract)
+        # one journal line, written in place (the scalar path of _journal)
+        j = self.journal
+        i = j.n
+        if i + 1 > j._cap:
+            j._grow(i + 1)
+        j.quarter[i] = self.quarter
+        j.payer[i] = payer
+        j.payee[i] = payee
+        j.amount[i] = amount
+        j.flow[i] = code
+        j.contract[i] = contract
+        j.n = i + 1
 
     def pay_many(self, payers, payees, amounts, flow: Flow, contracts=-1) -> None:
         """Vectorised :meth:`pay` for many lines of the same flow."""
@@ -288,8 +320,11 @@ class Ledger:
     def _reduce_principal(self, ids, amounts) -> None:
         c = self.contracts
         n = self.n_parties
-        np.subtract.at(c.principal, ids, amounts)
-        c.principal[ids] = np.maximum(c.principal[ids], 0.0)
+        if ids.size < 2 or bool((ids[1:] > ids[:-1]).all()):  # distinct ids (settlement's): one gather each
+            c.principal[ids] = np.maximum(c.principal[ids] - amounts, 0.0)
+        else:
+            np.subtract.at(c.principal, ids, amounts)
+            c.principal[ids] = np.maximum(c.principal[ids], 0.0)
         self.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
         self.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
 
@@ -342,13 +377,13 @@ class Ledger:
         """End contracts whose balances are already zero (matured, terminated, resolved in default)."""
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         c = self.contracts
-        live = np.isin(c.kind[ids], DEBT_KIND_CODES) & (np.abs(c.principal[ids]) > 1e-9)
+        live = IS_DEBT[c.kind[ids]] & (np.abs(c.principal[ids]) > 1e-9)
         live |= np.abs(c.value[ids]) > 1e-9
         if live.any():
             bad = ids[live][0]
             raise LedgerError(f"contract {bad} ({Kind(int(c.kind[bad])).name}) still carries a balance")
         c.status[ids] = int(status)
-        c.principal[ids[~np.isin(c.kind[ids], DEBT_KIND_CODES)]] = 0.0
+        c.principal[ids[~IS_DEBT[c.kind[ids]]]] = 0.0
 
     # -- capacity ----------------------------------------------------------------------------------------------
     def buy_capacity(
@@ -461,7 +496,7 @@ class Ledger:
     def debt_by_party(self, off_balance_sheet: bool | None = None, kinds=None) -> np.ndarray:
         """Outstanding debt owed by each party (optionally only on/off balance sheet or some kinds)."""
         c = self.contracts
-        mask = (c.view("status") == Status.ACTIVE) & np.isin(c.view("kind"), DEBT_KIND_CODES)
+        mask = (c.view("status") == Status.ACTIVE) & IS_DEBT[c.view("kind")]
         if off_balance_sheet is not None:
             mask &= c.view("off_balance_sheet") == off_balance_sheet
         if kinds is not None:
@@ -479,41 +514,45 @@ class Ledger:
         return self.paid_in + self.retained
 
     def balance_sheet(self, party: int) -> dict[str, float]:
-        """One party's balance sheet, derived from the books, with on- and off-balance-sheet debt apart."""
-        c = self.contracts
-        act = c.view("status") == Status.ACTIVE
-        as_cred = act & (c.view("creditor") == party)
-        as_debt = act & (c.view("debtor") == party)
-        kinds = c.view("kind")
+        """One party's balance sheet, derived from the books, with on- and off-balance-sheet debt apart.
+        Reads only the party's own rows (per-party indexes), in book order, so the sums equal full-book sums."""
+        c, cap = self.contracts, self.capacity
+        cred_rows, debt_rows_all = c.of_creditor(party), c.of_debtor(party)
 
-        def s(mask, col="principal"):
-            return float(c.view(col)[mask].sum())
+        def side(rows):
+            kinds = c.kind[rows]
+            live = c.status[rows] == Status.ACTIVE
+            return rows, kinds, live
 
-        cap = self.capacity
-        own = cap.view("active") & (cap.view("owner") == party)
-        debt_rows = as_debt & np.isin(kinds, DEBT_KIND_CODES)
+        def s(rows, mask, col="principal"):
+            return float(getattr(c, col)[rows][mask].sum())
+
+        cr, ck, cl = side(cred_rows)
+        dr, dk, dl = side(debt_rows_all)
+        owned = cap.index("owner").rows(party)
+        own = cap.active[owned]
+        debt = dl & IS_DEBT[dk]
+        off = c.off_balance_sheet[dr]
         return {
             "cash": float(self.cash[party]),
-            "gpus": float(cap.view("gpu_book")[own].sum()),
-            "data_centres": float(cap.view("shell_book")[own].sum()),
-            "loans_and_bonds_held": s(as_cred & np.isin(kinds, DEBT_KIND_CODES)),
-            "equity_stakes": s(as_cred & (kinds == Kind.EQUITY_STAKE), "value"),
-            "derivatives_and_protection": s(
-                as_cred & np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]), "value"
-            ),
+            "gpus": float(cap.gpu_book[owned][own].sum()),
+            "data_centres": float(cap.shell_book[owned][own].sum()),
+            "loans_and_bonds_held": s(cr, cl & IS_DEBT[ck]),
+            "equity_stakes": s(cr, cl & (ck == Kind.EQUITY_STAKE), "value"),
+            "derivatives_and_protection": s(cr, cl & IS_TWO_SIDED[ck], "value"),
             "other_assets": float(self.other_assets[party]),
-            "total_assets": float(self.total_assets()[party]),
-            "bonds": s(debt_rows & (kinds == Kind.BOND)),
-            "bank_loans_on_bs": s(debt_rows & (kinds == Kind.BANK_LOAN) & ~c.view("off_balance_sheet")),
-            "gpu_backed_loans": s(debt_rows & (kinds == Kind.GPU_LOAN)),
-            "finance_leases": s(debt_rows & (kinds == Kind.FINANCE_LEASE)),
-            "off_balance_sheet_debt": s(debt_rows & c.view("off_balance_sheet")),
-            "written_derivatives": s(
-                as_debt & np.isin(kinds, [Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT]), "value"
+            "total_assets": float(
+                self.cash[party] + self.real_assets[party] + self.fin_assets[party] + self.other_assets[party]
             ),
+            "bonds": s(dr, debt & (dk == Kind.BOND)),
+            "bank_loans_on_bs": s(dr, debt & (dk == Kind.BANK_LOAN) & ~off),
+            "gpu_backed_loans": s(dr, debt & (dk == Kind.GPU_LOAN)),
+            "finance_leases": s(dr, debt & (dk == Kind.FINANCE_LEASE)),
+            "off_balance_sheet_debt": s(dr, debt & off),
+            "written_derivatives": s(dr, dl & IS_TWO_SIDED[dk], "value"),
             "other_liabilities": float(self.other_liabs[party]),
-            "total_liabilities": float(self.total_liabilities()[party]),
-            "equity": float(self.equity()[party]),
+            "total_liabilities": float(self.fin_liabs[party] + self.other_liabs[party]),
+            "equity": float(self.paid_in[party] + self.retained[party]),
             "paid_in_capital": float(self.paid_in[party]),
             "retained_earnings": float(self.retained[party]),
         }

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
 
 def mark(model: CreditLoopModel) -> None:
-    ledger, market, c = model.ledger, model.market, model.ledger.contracts
-    n = ledger.n_parties
+    """Valuations from each listed firm's fundamentals, then :func:`mark_contracts`."""
+    market = model.market
+    n = model.ledger.n_parties
     fundamentals = np.ones(n)
     listed = np.zeros(n, dtype=bool)
     impaired = np.zeros(n, dtype=bool)
@@ -29,7 +30,13 @@ def mark(model: CreditLoopModel) -> None:
         elif firm.liquidated:
             market.value[firm.party] = 0.0
     market.update_valuations(fundamentals, listed, impaired)
+    mark_contracts(model)
 
+
+def mark_contracts(model: CreditLoopModel) -> None:
+    """The vectorised half of the marks, once valuations are set: stakes, warrants and shorts revalued through
+    the ledger, depreciation, and the LTV covenant of GPU-backed loans."""
+    ledger, market, c = model.ledger, model.market, model.ledger.contracts
     live = c.view("status") == Status.ACTIVE
     kind = c.view("kind")
     stakes = np.flatnonzero(live & (kind == Kind.EQUITY_STAKE))
@@ -70,13 +77,21 @@ def _check_collateral(model: CreditLoopModel) -> None:
     rows = rows[cap.active[c.collateral[rows]]]
     if rows.size == 0:
         return
-    values = gpu_market_values(model)[c.collateral[rows]]
-    call = np.maximum(c.principal[rows] - c.ltv_max[rows] * values, 0.0)
+    # the covenant is on the loan as a whole: all lenders' rows secured by one cohort against its value
+    cohorts, inverse = np.unique(c.collateral[rows], return_inverse=True)
+    values = gpu_market_values(model)[cohorts]
+    secured = np.bincount(inverse, c.principal[rows], cohorts.size)
+    ltv_max = np.bincount(inverse, c.ltv_max[rows] * c.principal[rows], cohorts.size) / np.maximum(
+        secured, 1e-12
+    )
+    shortfall = np.maximum(secured - ltv_max * values, 0.0)
+    call = shortfall[inverse] * c.principal[rows] / np.maximum(secured[inverse], 1e-12)
     tripped = (call > 1e-9) & (c.extra[rows] <= 0)
     c.extra[rows] = call  # a covenant state, not a balance: due at the next settlement
     for debtor in np.unique(c.debtor[rows[tripped]]):
         mine = tripped & (c.debtor[rows] == debtor)
-        ltv = c.principal[rows[mine]].sum() / max(values[mine].sum(), 1e-12)
+        mine_cohorts = np.unique(inverse[mine])
+        ltv = secured[mine_cohorts].sum() / max(values[mine_cohorts].sum(), 1e-12)
         name = model.ledger.names[debtor]
         model.log(
             "margin_call",

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model.clearing import clear
-from model.contracts import DEBT_KIND_CODES, Kind, Status
+from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from model.ledger import Flow, World
 
 if TYPE_CHECKING:
@@ -37,27 +37,27 @@ def dues(model: CreditLoopModel) -> dict[str, np.ndarray]:
     amortisation before it, margin calls on GPU loans (kept in ``extra``). Compute and backstop invoices are set
     by the operating phase in ``due``. SRT premiums are paid by the protection buyer (the creditor)."""
     c, q = model.ledger.contracts, model.quarter
-    n = c.n
     kind, live = c.view("kind"), c.view("status") == Status.ACTIVE
-    principal = c.view("principal")
-    income = np.zeros(n)
-    repay = np.zeros(n)
-    debt = live & np.isin(kind, DEBT_KIND_CODES) & (c.view("start_q") < q)
-    rate = (
-        c.view("fixed_rate")
-        + c.view("spread")
-        + np.where(c.view("floating"), model.market.reference_rate, 0.0)
-    )
-    income[debt] = principal[debt] * rate[debt] / 4.0
-    maturing = debt & (c.view("maturity_q") <= q)
-    repay[maturing] = principal[maturing]
+    principal, maturity = c.view("principal"), c.view("maturity_q")
+    # whole-column arithmetic, kept where the row's kind calls for it (dense masks: cheaper than gathers)
+    debt = live & IS_DEBT[kind]
+    debt &= c.view("start_q") < q
+    rate = c.view("fixed_rate") + c.view("spread")
+    rate += np.where(c.view("floating"), model.market.reference_rate, 0.0)
+    interest = principal * rate
+    interest /= 4.0
+    income = np.where(debt, interest, 0.0)
+    maturing = debt & (maturity <= q)
     amort = debt & c.view("amortising") & ~maturing
-    remaining = np.maximum(c.view("maturity_q")[amort].astype(float) - q + 1.0, 1.0)
-    repay[amort] = principal[amort] / remaining
+    remaining = maturity.astype(float)
+    remaining -= q
+    remaining += 1.0
+    np.maximum(remaining, 1.0, out=remaining)
+    repay = np.where(maturing, principal, 0.0)
+    repay = np.where(amort, principal / remaining, repay)
     margin = debt & (kind == Kind.GPU_LOAN) & (c.view("extra") > 0)
     repay[margin] = np.minimum(principal[margin], np.maximum(repay[margin], c.view("extra")[margin]))
-    executory = live & np.isin(kind, [Kind.COMPUTE, Kind.BACKSTOP])
-    income[executory] = c.view("due")[executory]
+    income = np.where(live & IS_EXECUTORY[kind], c.view("due"), income)
     srt = live & (kind == Kind.RISK_TRANSFER)
     income[srt] = principal[srt] * c.view("fixed_rate")[srt] / 4.0
     payer = c.view("debtor").copy()
@@ -79,10 +79,19 @@ def settle(model: CreditLoopModel) -> list[int]:
     d = dues(model)
     total = d["income"] + d["repay"]
     rows = np.flatnonzero(total > 0)
-    if rows.size == 0:
+    # operating bills a firm could not pay when they fell due join the quarter's obligations (to suppliers)
+    bills = np.zeros(n)
+    state = getattr(model, "firm_state", None)
+    if state is not None:  # the firms' per-party column: no loop over firms
+        column = state.funding_shortfall[:n]
+        bills[: column.size] = column
+    else:
+        for firm in model.firms:
+            bills[firm.party] = firm.funding_shortfall
+    if rows.size == 0 and not bills.any():
         return []
     payer, payee, amount = d["payer"][rows], d["payee"][rows], total[rows]
-    owed = np.bincount(payer, amount, n)
+    owed = np.bincount(payer, amount, n) + bills
     agent = ~ledger.is_world
     short = agent & (owed > ledger.cash + 1e-9)
     for party in np.flatnonzero(short):
@@ -91,7 +100,17 @@ def settle(model: CreditLoopModel) -> list[int]:
             firm.raise_liquidity(float(owed[party] - ledger.cash[party]))
     short = agent & (owed > ledger.cash + 1e-9)
     if short.any():
-        liabilities = sp.csr_matrix((amount, (payer, payee)), shape=(n, n))
+        billed = np.flatnonzero(bills)
+        liabilities = sp.csr_matrix(
+            (
+                np.concatenate([amount, bills[billed]]),
+                (
+                    np.concatenate([payer, billed]),
+                    np.concatenate([payee, np.full(billed.size, int(World.SUPPLIERS))]),
+                ),
+            ),
+            shape=(n, n),
+        )
         assets = np.where(agent, np.maximum(ledger.cash, 0.0), owed + 1.0)
         result = clear(liabilities, assets)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -99,12 +118,17 @@ def settle(model: CreditLoopModel) -> list[int]:
         recovery = np.where(result.defaulted, np.clip(recovery, 0.0, 1.0), 1.0)
     else:
         recovery = np.ones(n)
+    billed = np.flatnonzero(bills)
+    if billed.size:
+        ledger.pay_many(billed, int(World.SUPPLIERS), bills[billed] * recovery[billed], Flow.OPEX)
+        for i in billed:
+            model.firm_by_party[int(i)].funding_shortfall = 0.0
     rate = recovery[payer]
     paid_income = d["income"][rows] * rate
     paid_repay = d["repay"][rows] * rate
     kinds = c.kind[rows]
     # book: interest and fees as income flows, principal through the ledger's repayment
-    debt_rows = np.isin(kinds, DEBT_KIND_CODES)
+    debt_rows = IS_DEBT[kinds]
     ledger.pay_many(
         payer[debt_rows], payee[debt_rows], paid_income[debt_rows], Flow.INTEREST, rows[debt_rows]
     )
@@ -140,36 +164,71 @@ def settle(model: CreditLoopModel) -> list[int]:
 
 
 def _record_flows(model, rows, kinds, payer, payee, paid, rate, invoiced) -> None:
-    """Circularity, providers' contract revenue and words for short payments."""
-    for _r, k, a, b, amount, share, invoice in zip(
-        rows, kinds, payer, payee, paid, rate, invoiced, strict=True
-    ):
-        if k == Kind.COMPUTE:
-            model.compute_fees_paid[int(a)] = model.compute_fees_paid.get(int(a), 0.0) + float(amount)
-            model.circularity.sale(int(b), int(a), float(amount))
-            model.contract_revenue[int(b)] = model.contract_revenue.get(int(b), 0.0) + float(amount)
-            if share < 1.0 - 1e-9:
-                model.shortfall_by_provider[int(b)] = model.shortfall_by_provider.get(int(b), 0.0) + float(
-                    invoice - amount
-                )
-                model.log(
-                    "short_payment",
-                    model.ledger.names[a],
-                    f"{model.ledger.names[a]} pays {share:.0%} of its {model.ledger.names[b]} invoice",
-                    model.ledger.names[b],
-                    float(invoice - amount),
-                )
-        elif k == Kind.BACKSTOP and amount > 0:
-            model.circularity.provide(int(a), int(b), float(amount))
-            model.contract_revenue[int(b)] = model.contract_revenue.get(int(b), 0.0) + float(amount)
+    """Circularity, providers' contract revenue and words for short payments. Sums per party are bincounts in
+    settlement order (the order the per-row loop added them in); only short payments and backstop purchases,
+    which are logged, are walked one by one."""
+    compute = kinds == Kind.COMPUTE
+    backstop = (kinds == Kind.BACKSTOP) & (paid > 0)
+    _accumulate(model.compute_fees_paid, payer[compute], paid[compute], ordered=False)
+    earning = compute | backstop
+    _accumulate(model.contract_revenue, payee[earning], paid[earning])
+    # compute fees are sales by the provider (payee); backstop purchases are funding from the guarantor (payer)
+    model.circularity.record(
+        compute[earning],
+        np.where(compute, payee, payer)[earning],
+        np.where(compute, payer, payee)[earning],
+        paid[earning],
+    )
+    names = model.ledger.names
+    short = compute & (rate < 1.0 - 1e-9)
+    for i in np.flatnonzero(short | backstop):
+        a, b, amount = int(payer[i]), int(payee[i]), float(paid[i])
+        if compute[i]:
+            shortfall = float(invoiced[i] - paid[i])
+            model.shortfall_by_provider[b] = model.shortfall_by_provider.get(b, 0.0) + shortfall
+            model.log(
+                "short_payment",
+                names[a],
+                f"{names[a]} pays {rate[i]:.0%} of its {names[b]} invoice",
+                names[b],
+                shortfall,
+            )
+        else:
             model.log(
                 "backstop",
-                model.ledger.names[a],
-                f"{model.ledger.names[a]} buys {amount:.2f}bn of "
-                f"{model.ledger.names[b]}'s unsold capacity under its backstop",
-                model.ledger.names[b],
-                float(amount),
+                names[a],
+                f"{names[a]} buys {amount:.2f}bn of {names[b]}'s unsold capacity under its backstop",
+                names[b],
+                amount,
             )
+
+
+def _accumulate(totals: dict[int, float], parties: np.ndarray, amounts: np.ndarray, *, ordered=True) -> None:
+    """``totals[p] += amount`` for each pair in order: each party's sum is a bincount (which adds in row order,
+    from zero, as a loop would); parties already present are added to one payment at a time. New parties enter
+    the dictionary in order of first appearance (``ordered``, where something sums its values) or of party."""
+    m = parties.size
+    if m == 0:
+        return
+    parties = parties.astype(np.int64)
+    size = int(parties.max()) + 1
+    sums = np.bincount(parties, amounts, size)
+    if ordered:
+        first = np.full(size, m, dtype=np.int64)
+        np.minimum.at(first, parties, np.arange(m))
+        present = np.flatnonzero(first < m)
+        order = present[np.argsort(first[present])].tolist()
+    else:
+        order = np.flatnonzero(np.bincount(parties, minlength=size)).tolist()
+    if totals and any(p in totals for p in order):
+        for p in order:
+            if p in totals:
+                for amount in amounts[parties == p].tolist():
+                    totals[p] += amount
+            else:
+                totals[p] = float(sums[p])
+        return
+    totals.update(zip(order, sums[order].tolist(), strict=True))
 
 
 def resolve_defaults(model: CreditLoopModel, defaulters: list[int]) -> None:
@@ -191,24 +250,24 @@ def resolve_defaults(model: CreditLoopModel, defaulters: list[int]) -> None:
 
 
 def _debt_rows(model, party: int) -> np.ndarray:
+    """The party's live debt, in book order (from the per-debtor index, not a scan of the book)."""
     c = model.ledger.contracts
-    return np.flatnonzero(
-        (c.view("debtor") == party)
-        & (c.view("status") == Status.ACTIVE)
-        & np.isin(c.view("kind"), DEBT_KIND_CODES)
-    )
+    rows = c.of_debtor(party)
+    return rows[(c.status[rows] == Status.ACTIVE) & IS_DEBT[c.kind[rows]]]
 
 
 def _terminate_executory(model, party: int) -> None:
     c = model.ledger.contracts
-    rows = np.flatnonzero(
-        (c.view("status") == Status.ACTIVE)
-        & (c.view("debtor") == party)
-        & np.isin(c.view("kind"), [Kind.COMPUTE, Kind.BACKSTOP])
-    )
+    rows = c.of_debtor(party)
+    rows = rows[(c.status[rows] == Status.ACTIVE) & IS_EXECUTORY[c.kind[rows]]]
+    firm = model.firm_by_party[party]
     for r in rows:
         other = model.ledger.names[c.creditor[r]]
         what = "compute contract" if c.kind[r] == Kind.COMPUTE else "capacity backstop"
+        if c.kind[r] == Kind.COMPUTE and hasattr(firm, "terminated_compute"):
+            firm.terminated_compute.append(
+                (int(c.creditor[r]), float(c.gw[r]), float(c.price[r]), float(c.min_share[r]), int(c.loop[r]))
+            )
         model.log(
             "termination",
             model.ledger.names[party],
@@ -230,8 +289,9 @@ def _book_loss(model, creditor: int, amount: float) -> None:
         firm.losses_q += amount
         firm.losses_cum += amount
     c = model.ledger.contracts
-    for r in c.active(Kind.RISK_TRANSFER):
-        if c.creditor[r] != creditor or c.principal[r] <= 0:
+    rows = c.of_creditor(creditor)  # the creditor's live protection, in book order
+    for r in rows[(c.kind[rows] == Kind.RISK_TRANSFER) & (c.status[rows] == Status.ACTIVE)]:
+        if c.principal[r] <= 0:
             continue
         claim = min(amount * model.p.lenders.srt_cover_share, float(c.principal[r]))
         model.ledger.pay(int(c.debtor[r]), creditor, claim, Flow.HEDGE, int(r))
@@ -246,31 +306,34 @@ def _book_loss(model, creditor: int, amount: float) -> None:
 
 
 def _seize_collateral(model, party: int) -> None:
-    """Secured lenders take the collateral, sell it to the second-hand market, and keep up to their claim."""
+    """Secured lenders take the collateral, sell it to the second-hand market and share the proceeds pro rata
+    to their claims on it (a syndicated loan has one cohort behind several lenders' rows)."""
     ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
     haircut = model.p.credit.default_recovery_haircut
     sold_gw = 0.0
-    for r in _debt_rows(model, party):
-        cohort = int(c.collateral[r])
-        if cohort < 0 or not cap.active[cohort] or cap.owner[cohort] != party:
+    rows = _debt_rows(model, party)
+    rows = rows[c.collateral[rows] >= 0]
+    for cohort in np.unique(c.collateral[rows]):
+        secured = rows[c.collateral[rows] == cohort]
+        c.collateral[secured] = -1
+        if not cap.active[cohort] or cap.owner[cohort] != party:
             continue
-        price = float(
-            model.market.gpu_market_value(
-                np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
-            )[0]
-        )
-        price = (price + cap.shell_book[cohort]) * (1.0 - haircut)
+        value = model.market.gpu_market_value(
+            np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
+        )[0]
+        price = float((value + cap.shell_book[cohort]) * (1.0 - haircut))
         sold_gw += float(cap.gw[cohort])
-        ledger.sell_capacity(cohort, int(World.SUPPLIERS), price)
-        c.collateral[r] = -1
-        repay = min(price, float(c.principal[r]), max(ledger.cash[party], 0.0))
-        if repay > 0:
-            ledger.repay([r], [repay])
+        ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
+        claims = c.principal[secured]
+        proceeds = min(price, float(claims.sum()), max(float(ledger.cash[party]), 0.0))
+        if proceeds > 0:
+            ledger.repay(secured, claims / claims.sum() * proceeds)
+        lenders = ", ".join(sorted({ledger.names[i] for i in c.creditor[secured]}))
         model.log(
             "collateral",
-            ledger.names[c.creditor[r]],
-            f"{ledger.names[c.creditor[r]]} seizes and sells "
-            f"{ledger.names[party]}'s collateral for {price:.1f}bn",
+            lenders,
+            f"{lenders} seize and sell {ledger.names[party]}'s GPU collateral for "
+            f"{price:.1f}bn against {claims.sum():.1f}bn of secured loans",
             ledger.names[party],
             price,
         )
@@ -284,10 +347,9 @@ def _restructure(model, firm) -> None:
     claims = float(c.principal[rows].sum())
     bs = ledger.balance_sheet(firm.party)
     cap = ledger.capacity
-    own = cap.view("active") & (cap.view("owner") == firm.party)
-    gpu_value = model.market.gpu_market_value(
-        cap.view("gpu_cost")[own], model.quarter - cap.view("vintage_q")[own]
-    ).sum()
+    own = cap.index("owner").rows(firm.party)
+    own = own[cap.active[own]]
+    gpu_value = model.market.gpu_market_value(cap.gpu_cost[own], model.quarter - cap.vintage_q[own]).sum()
     # financial debt ranks pari passu with the firm's other liabilities (payables, operating leases)
     covered = max(bs["cash"], 0.0) + (gpu_value + bs["data_centres"]) * (
         1 - model.p.credit.default_recovery_haircut
@@ -303,7 +365,7 @@ def _restructure(model, firm) -> None:
     # rescheduling: what fell due and was not paid moves out by a year
     overdue = rows[c.past_due[rows] > 0]
     c.maturity_q[overdue] = np.maximum(c.maturity_q[overdue], model.quarter + 4)
-    c.past_due[np.flatnonzero(c.view("debtor") == firm.party)] = 0.0
+    c.past_due[c.of_debtor(firm.party)] = 0.0
     firm.restructurings += 1
     model.log(
         "restructuring",
@@ -317,7 +379,8 @@ def _restructure(model, firm) -> None:
 def _liquidate(model, firm) -> None:
     """Sell everything, pay creditors pro rata from the proceeds, write off the rest, close the firm."""
     ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
-    own = np.flatnonzero(cap.view("active") & (cap.view("owner") == firm.party))
+    own = cap.index("owner").rows(firm.party)
+    own = own[cap.active[own]]
     sold = 0.0
     for cohort in own:
         value = model.market.gpu_market_value(
@@ -338,7 +401,7 @@ def _liquidate(model, firm) -> None:
             _book_loss(model, int(c.creditor[r]), float(amount))
         ledger.write_down(rows, rest)
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
-    c.past_due[np.flatnonzero(c.view("debtor") == firm.party)] = 0.0
+    c.past_due[c.of_debtor(firm.party)] = 0.0
     firm.liquidated = True
     model.log(
         "liquidation",

@@ -193,7 +193,7 @@ class TechnologySettings(_Group):
         "Half-life of the fire-sale discount.",
     )
     nvidia_share_of_chip_spend: float = param(
-        0.6,
+        0.5,
         "share",
         0.1,
         1.0,
@@ -438,6 +438,22 @@ class CircularSettings(_Group):
     xai_chip_orders_usd_bn: float = param(20.0, "USD bn", 0.0, 100.0, "S092", "xAI's Nvidia chip orders.")
     aws_openai_usd_bn: float = param(38.0, "USD bn", 0.0, 200.0, "S041", "AWS-OpenAI compute contract value.")
     aws_openai_years: int = param(7, "years", 1, 15, "E047", "Term of the AWS-OpenAI contract.")
+    compute_contract_years: int = param(
+        5,
+        "years",
+        1,
+        15,
+        "E090: CoreWeave-OpenAI 5-year contracts",
+        "Term of the other compute contracts signed before 2025Q4.",
+    )
+    azure_openai_years: int = param(
+        7,
+        "years",
+        1,
+        15,
+        "assumption: like the AWS contract (E047)",
+        "Term of OpenAI's Azure compute contract with Microsoft.",
+    )
     oracle_openai_usd_bn: float = param(
         300.0, "USD bn", 0.0, 600.0, "E056", "Oracle-OpenAI compute contract."
     )
@@ -740,12 +756,12 @@ class BehaviourSettings(_Group):
         "Share of cash above the opening level paid out each quarter.",
     )
     ai_opex_usd_bn_per_gw_year: float = param(
-        2.0,
+        1.5,
         "USD bn/GW-year",
         0.0,
         10.0,
-        "assumption: X016 electricity ~0.5 plus operations",
-        "Operating cost of one energised GW-year (power, staff, maintenance).",
+        "assumption: staff, maintenance, networking and cooling besides electricity (X016)",
+        "Operating cost of one energised GW-year besides electricity.",
     )
     lab_opex_scale_elasticity: float = param(
         0.5,
@@ -865,6 +881,15 @@ class PopulationSettings(_Group):
         1.0,
         "assumption: synthetic firms are smaller than the template",
         "Median size of a synthetic firm relative to its template.",
+    )
+    counterparties: int = param(
+        8,
+        "firms",
+        1,
+        50,
+        "assumption: syndicated GPU and project loans, multi-customer compute books; ~10 contracts per firm",
+        "Counterparties of each synthetic opening deal (lenders of a loan, customers of a neocloud, providers "
+        "of an AI lab, borrowers of a bank) and, in population mode, most lenders sharing one new loan.",
     )
 
 
@@ -1190,6 +1215,11 @@ def _walk(model: type[BaseModel], prefix: str, group: str):
 
 _SPECS: tuple[ParamSpec, ...] = tuple(_walk(Parameters, "", ""))
 _BY_NAME = {s.name: s for s in _SPECS}
+
+
+def loop_on(params, loop: str) -> bool:
+    """Is circular loop ``loop`` (e.g. "loop_l1_nvidia_openai") active: its own switch and the master switch."""
+    return bool(params.circular.circular_financing and getattr(params.circular, loop))
 
 
 def parameter_specs() -> tuple[ParamSpec, ...]:

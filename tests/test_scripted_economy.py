@@ -37,12 +37,16 @@ def economy():
     compute = ledger.open_contract(
         Kind.COMPUTE, cloud, lab, principal=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
     )
-    firms = {p: SimpleNamespace(name=ledger.names[p], in_default=False, party=p) for p in (lab, cloud, bank)}
+    firms = {
+        p: SimpleNamespace(name=ledger.names[p], in_default=False, party=p, funding_shortfall=0.0)
+        for p in (lab, cloud, bank)
+    }
     host = Host(
         ledger=ledger,
         quarter=1,
         market=SimpleNamespace(reference_rate=0.04),
         firm_by_party=firms,
+        firms=list(firms.values()),
         events=EventLog(),
         circularity=CircularityTracker(),
         contract_revenue={},

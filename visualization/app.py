@@ -1,0 +1,159 @@
+"""creditloop in the browser: watch the AI-infrastructure boom and its unwind, with the counterfactual beside it.
+
+Run with ``python run.py ui`` (or ``solara run visualization/app.py --production`` from the repository root).
+
+Built on Mesa 3.5's Solara visualization: Mesa's ``ModelController`` (Reset, ▶/❚❚, Step) drives the run and
+its ``update_counter`` re-renders the panels each quarter. Mesa's all-in-one ``SolaraViz`` page is not used
+because its ``model_params`` form cannot express the schema-generated controls (groups, units, help, presets,
+validated combinations, shocks) and its draggable grid squeezes the network and tables; this page lays out the
+same parts itself. Each browser session gets its own settings and its own run (``Page`` holds them in
+component state; nothing is module-level).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `solara run visualization/app.py` from a plain checkout
+    sys.path.insert(0, str(ROOT))
+
+import solara  # noqa: E402
+from mesa.visualization.utils import force_update  # noqa: E402
+
+from visualization import live  # noqa: E402
+from visualization.controls import SettingsPanel  # noqa: E402
+from visualization.panels import ExportPanel, LivePanels  # noqa: E402
+
+CSS = """
+.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 8px; }
+.cl-charts img, img.cl-network { width: 100%; height: auto; display: block; }
+.cl-chart { border: 1px solid #e3e3e3; border-radius: 4px; background: white; }
+.cl-two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(340px, 420px); gap: 10px; margin-top: 10px; }
+@media (max-width: 1200px) { .cl-two { grid-template-columns: minmax(0, 1fr); } }
+.cl-amplification { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; margin: 2px 0 8px 0; }
+.cl-ratio { background: #fff4cc; border: 1px solid #f2b705; border-radius: 12px; padding: 1px 9px; font-size: 0.9em; }
+.cl-amp-off, .cl-amp-wait { color: #666; }
+.cl-help { color: #666; font-size: 0.78em; line-height: 1.25; display: block; }
+.cl-param { padding: 4px 0 6px 0; border-bottom: 1px solid #f0f0f0; }
+.cl-param-row { display: flex; justify-content: space-between; align-items: baseline; gap: 6px; }
+.cl-param-input { display: flex; align-items: center; gap: 4px; }
+.cl-param-input .v-input { margin-top: 0; }
+.cl-quarter { font-size: 1.15em; font-weight: 600; }
+.cl-status { color: #555; font-size: 0.85em; }
+.cl-amp-title { margin-right: 8px; }
+.cl-param-name { font-size: 0.86em; font-weight: 600; }
+.cl-param-value { font-size: 0.86em; font-family: monospace; white-space: nowrap; }
+.cl-param-edited .cl-param-name { color: #b35c00; }
+.cl-badge { font-size: 0.75em; color: #777; flex: 0 0 auto !important; padding-right: 8px; font-weight: normal; }
+.cl-group-title { font-weight: 600; }
+.cl-groups .v-expansion-panel-content__wrap { padding: 0 8px 8px 8px; }
+.cl-event-log { max-height: 420px; overflow-y: auto; margin: 6px 0 0 0; padding-left: 0; list-style: none;
+  font-size: 0.85em; }
+.cl-ev { padding: 2px 4px; border-bottom: 1px solid #f3f3f3; }
+.cl-ev-stress { color: #b00020; }
+.cl-ev-q { font-family: monospace; color: #555; margin-right: 6px; }
+.cl-bs { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin: 6px 0; }
+.cl-bs-head { font-weight: 600; font-size: 0.85em; border-bottom: 1px solid #ccc; }
+.cl-bs-table, .cl-contracts { width: 100%; border-collapse: collapse; font-size: 0.8em; }
+.cl-bs-table td, .cl-contracts td, .cl-contracts th { padding: 1px 4px; }
+.cl-contracts th { text-align: left; border-bottom: 1px solid #ccc; font-weight: 600; }
+.num { text-align: right; font-family: monospace; white-space: nowrap; }
+.cl-total td { font-weight: 600; border-top: 1px solid #ddd; }
+.cl-broken td { text-decoration: line-through; color: #b00020; }
+.cl-side { display: flex; flex-direction: column; gap: 10px; }
+.cl-events-card, .cl-export { margin-top: 10px; }
+"""
+
+
+def _warm_up(quarters: int = 3) -> None:
+    """Draw the default run's first quarters once per server process, in the background: the chart
+    backgrounds and labels are cached and shared, so the first Step of the first visitor is as quick as the
+    rest (drawing axes from scratch is what makes a first quarter slow)."""
+    try:
+        from visualization.charts import ChartSet
+        from visualization.network import NetworkView
+
+        state = live.initial_state()
+        run = live.LiveRun(state.config, twin=True)
+        charts, network = ChartSet(run.horizon, True, run.config.params), NetworkView()
+        for _ in range(quarters + 1):
+            charts.render_all(run.main, run.twin)
+            network.render(run.main, None, run.label)
+            run.step()
+    except Exception:  # only an optimisation
+        pass
+
+
+_WARM = threading.Thread(target=_warm_up, name="creditloop-warm-up", daemon=True)
+if "pytest" not in sys.modules:  # tests measure the cold path themselves
+    _WARM.start()
+
+
+@solara.component
+def RunView(
+    config: live.RunConfig,
+    twin: solara.Reactive[bool],
+    selected: solara.Reactive[str | None],
+    play_interval: solara.Reactive[int],
+    render_interval: solara.Reactive[int],
+    pool: dict,
+):
+    """One run (keyed by the settings' generation: new settings mount a fresh RunView, controller included)."""
+    first = solara.use_memo(lambda: live.LiveRun(config, twin.value), [])
+    run = solara.use_reactive(first)  # Mesa's Reset replaces run.value with LiveRun(**model_parameters)
+
+    def retire_on_unmount():
+        # a play loop of the old controller may still hold the old run: make it stop at its next step
+        return lambda: run.value.retire()
+
+    solara.use_effect(retire_on_unmount, [])
+
+    def sync_twin():
+        r = run.value
+        if (r.twin is not None) != twin.value:
+            r.set_twin(twin.value)
+            force_update()
+
+    solara.use_effect(sync_twin, [twin.value])
+    model_parameters = {"config": config, "twin": twin.value}
+    LivePanels(run, model_parameters, twin, selected, play_interval, render_interval, pool)
+    ExportPanel(run.value)  # outside LivePanels: it needs no re-render each quarter
+
+
+@solara.component
+def Page():
+    initial = solara.use_memo(live.initial_state, [])
+    state = solara.use_reactive(initial)  # this session's settings
+    twin = solara.use_reactive(True)
+    selected = solara.use_reactive("OpenAI")
+    play_interval = solara.use_reactive(100)
+    render_interval = solara.use_reactive(1)
+    pool = solara.use_memo(dict, [])  # this session's spare figures, reused by its next run
+    s = state.value
+    firm_names = solara.use_memo(lambda: firm_names_of(initial.config), [])
+
+    solara.Title("creditloop")
+    solara.Style(CSS)
+    with solara.AppBar():
+        solara.AppBarTitle("creditloop · circular financing in the AI boom")
+    with solara.Sidebar():
+        SettingsPanel(state, firm_names)
+    if s.error:
+        solara.Warning(
+            "Settings not applied; the run below keeps the last valid settings. See the message in the sidebar.",
+            classes=["cl-settings-warning"],
+            dense=True,
+        )
+    RunView(s.config, twin, selected, play_interval, render_interval, pool).key(f"run-{s.generation}")
+
+
+def firm_names_of(config: live.RunConfig) -> list[str]:
+    """Names of the firms of a run with these settings (for the firm-calibration group titles)."""
+    try:
+        run = live.LiveRun(config, twin=False)
+    except Exception:
+        return []
+    return [] if run.main is None else [f.name for f in run.main.firms]

@@ -1,0 +1,338 @@
+"""The UI's state: the settings a browser session edits, and the live run (a model and its twin in lock-step).
+
+Everything here is plain Python (no Solara), so it can be tested directly. The settings are an immutable
+:class:`UiState`; each edit returns a new state, validated through the parameter schema
+(:func:`params.loader.build_parameters`). An invalid edit keeps the last valid run configuration and carries the
+schema's message in ``UiState.error`` for the page to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, get_args
+
+from model.economy import CreditLoopModel
+from model.runner import without_circular
+from params.loader import (
+    ParameterError,
+    Scenario,
+    build_parameters,
+    get_value,
+    load_scenario,
+    read_scenario_file,
+    scenario_names,
+)
+from params.schema import Parameters, Shock, spec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCENARIO = "baseline"
+DEFAULT_SEED = 1
+FRAME_WAIT_S = 3.0  # longest a step waits for the page to show the previous quarter  # the default of `run.py simulate --seed`, so the UI and the CLI show the same run
+
+
+# -- scenarios ----------------------------------------------------------------------------------------------------
+def find_scenario(name: str, uploads: tuple[Scenario, ...] = ()) -> Scenario:
+    """A scenario by name: an uploaded one first, else one of ``params/scenarios``."""
+    for sc in uploads:
+        if sc.name == name:
+            return sc
+    return load_scenario(name)
+
+
+def scenario_choices(uploads: tuple[Scenario, ...] = ()) -> list[str]:
+    names = list(scenario_names())
+    return names + [sc.name for sc in uploads if sc.name not in names]
+
+
+def scenario_from_toml(filename: str, data: bytes) -> Scenario:
+    """Read an uploaded scenario file with the same checks as ``run.py simulate --scenario-file``."""
+    with tempfile.TemporaryDirectory(prefix="creditloop-upload-") as tmp:
+        path = Path(tmp) / (Path(filename).name or "scenario.toml")
+        path.write_bytes(data)
+        sc = read_scenario_file(path)
+    return replace(sc, source=f"uploaded {Path(filename).name}")
+
+
+# -- shocks -------------------------------------------------------------------------------------------------------
+SHOCK_KINDS: tuple[str, ...] = get_args(Shock.model_fields["kind"].annotation)
+
+
+def shock_bounds(field_name: str) -> tuple[float | None, float | None]:
+    """The (ge, le) bounds the schema's :class:`Shock` declares for one of its fields."""
+    lo = hi = None
+    for m in Shock.model_fields[field_name].metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return lo, hi
+
+
+def shock_dict(shock: Shock | dict[str, Any]) -> dict[str, Any]:
+    return shock.model_dump() if isinstance(shock, Shock) else dict(shock)
+
+
+# -- settings state -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run is made of: validated parameters, the scenario they came from and the seed."""
+
+    scenario: str
+    description: str
+    params: Parameters
+    seed: int
+    modified: bool = False  # differs from the preset (edited in the UI)
+
+
+@dataclass(frozen=True)
+class UiState:
+    """The settings of one browser session (immutable; edits return a new state)."""
+
+    scenario: str
+    description: str
+    scenario_overrides: tuple[tuple[str, Any], ...]  # the preset's values (dotted name, value)
+    edits: tuple[tuple[str, Any], ...]  # the user's changes on top of the preset
+    shocks: tuple[dict[str, Any], ...]  # the current scripted shocks (starts as the preset's)
+    preset_shocks: tuple[dict[str, Any], ...]  # the preset's shocks
+    seed: int
+    config: RunConfig  # the last valid configuration: what the run shows
+    generation: int = 0  # bumped whenever ``config`` changes: a new run starts
+    error: str | None = None  # why the latest edit could not be applied
+    uploads: tuple[Scenario, ...] = field(default=(), compare=False)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def value(self, name: str) -> Any:
+        """The value shown for a parameter: the user's edit, else the preset's, else the schema default."""
+        edits = dict(self.edits)
+        if name in edits:
+            return edits[name]
+        preset = dict(self.scenario_overrides)
+        if name in preset:
+            return preset[name]
+        return spec(name).default
+
+    def preset_value(self, name: str) -> Any:
+        return dict(self.scenario_overrides).get(name, spec(name).default)
+
+    def is_edited(self, name: str) -> bool:
+        return name in dict(self.edits)
+
+    @property
+    def modified(self) -> bool:
+        """Settings differ from the preset (edits, or changed shocks)."""
+        return bool(self.edits) or self.shocks != self.preset_shocks
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return {**dict(self.scenario_overrides), **dict(self.edits)}
+
+    @property
+    def applied(self) -> bool:
+        """The shown settings are the ones the run uses."""
+        return self.error is None
+
+
+def _validated(state: UiState) -> UiState:
+    """Re-validate ``state``'s settings; on success a new config (and generation), else the error message."""
+    if state.seed < 0:
+        return replace(state, error=f"seed: value {state.seed} is not allowed; use a non-negative integer")
+    try:
+        params = build_parameters(state.overrides, tuple(state.shocks))
+    except ParameterError as err:
+        return replace(state, error=str(err))
+    except Exception as err:  # a bug elsewhere must not take the page down
+        return replace(state, error=f"{type(err).__name__}: {err}")
+    config = RunConfig(state.scenario, state.description, params, state.seed, state.modified)
+    if config == state.config:
+        return replace(state, error=None)
+    return replace(state, config=config, generation=state.generation + 1, error=None)
+
+
+def initial_state(scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED) -> UiState:
+    sc = load_scenario(scenario)
+    params = build_parameters(sc.overrides, sc.shocks)
+    return UiState(
+        scenario=sc.name,
+        description=sc.description,
+        scenario_overrides=tuple(sc.overrides.items()),
+        edits=(),
+        shocks=tuple(shock_dict(s) for s in sc.shocks),
+        preset_shocks=tuple(shock_dict(s) for s in sc.shocks),
+        seed=seed,
+        config=RunConfig(sc.name, sc.description, params, seed),
+    )
+
+
+def with_scenario(state: UiState, name: str) -> UiState:
+    """Load a preset: its values and shocks replace the current settings (the seed stays)."""
+    try:
+        sc = find_scenario(name, state.uploads)
+    except ParameterError as err:
+        return replace(state, error=str(err))
+    new = replace(
+        state,
+        scenario=sc.name,
+        description=sc.description,
+        scenario_overrides=tuple(sc.overrides.items()),
+        edits=(),
+        shocks=tuple(shock_dict(s) for s in sc.shocks),
+        preset_shocks=tuple(shock_dict(s) for s in sc.shocks),
+    )
+    return _validated(new)
+
+
+def with_upload(state: UiState, sc: Scenario) -> UiState:
+    uploads = (*(u for u in state.uploads if u.name != sc.name), sc)
+    return with_scenario(replace(state, uploads=uploads), sc.name)
+
+
+def with_edit(state: UiState, name: str, value: Any) -> UiState:
+    """Set one parameter; setting it back to the preset's value drops the edit."""
+    edits = dict(state.edits)
+    if value == state.preset_value(name):
+        edits.pop(name, None)
+    else:
+        edits[name] = value
+    return _validated(replace(state, edits=tuple(edits.items())))
+
+
+def with_shocks(state: UiState, shocks: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> UiState:
+    return _validated(replace(state, shocks=tuple(dict(s) for s in shocks)))
+
+
+def with_seed(state: UiState, seed: int) -> UiState:
+    return _validated(replace(state, seed=int(seed)))
+
+
+def applied_value(params: Parameters, name: str) -> Any:
+    return get_value(params, name)
+
+
+# -- the live run -------------------------------------------------------------------------------------------------
+class LiveRun:
+    """A model and (optionally) its twin without circular financing, stepped in lock-step.
+
+    Mesa's ``ModelController`` drives it like a model: ``step()``, ``running`` and re-creation with
+    ``LiveRun(config=..., twin=...)`` on Reset. Errors inside the model never propagate to the page: the run
+    stops and ``error`` says why.
+    """
+
+    def __init__(self, config: RunConfig, twin: bool = True):
+        self.config = config
+        self.error: str | None = None
+        self.twin_error: str | None = None
+        self.retired = False
+        self.twin: CreditLoopModel | None = None
+        self.step_ms: float | None = None  # wall time of the last step (model and twin)
+        self.step_started: float | None = None  # perf_counter() when the last step began
+        self.frame_ms: float | None = None  # from that to the page's widgets updated (set by the page)
+        # one step, one twin switch or one read for drawing at a time (play runs in a thread)
+        self.lock = threading.RLock()
+        # Frame pacing, on while a page shows this run: a step waits until the page has drawn the previous
+        # quarter. Without it, Play runs ahead while another thread is busy drawing, and the page jumps.
+        self.paced = False
+        self._shown = threading.Event()
+        self._shown.set()
+        self.main: CreditLoopModel | None = self._build(config.params, "the model")
+        if twin:
+            self.set_twin(True)
+
+    def _build(self, params: Parameters, what: str) -> CreditLoopModel | None:
+        try:
+            return CreditLoopModel(params, rng=self.config.seed, scenario=self.config.scenario)
+        except Exception as err:
+            log.warning("cannot start %s: %s", what, traceback.format_exc())
+            msg = f"{what} cannot start with these settings: {type(err).__name__}: {err}"
+            if what == "the model":
+                self.error = msg
+            else:
+                self.twin_error = msg
+            return None
+
+    # -- what the controller uses ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.main is not None and self.main.running and self.error is None and not self.retired
+
+    def frame_shown(self) -> None:
+        """The page has drawn the current quarter (called by the page after each render)."""
+        self._shown.set()
+
+    def step(self) -> None:
+        if self.paced:
+            self._shown.wait(FRAME_WAIT_S)  # bounded: a closed page never blocks the run for long
+        with self.lock:
+            if not self.running:
+                return
+            self._shown.clear()
+            t0 = self.step_started = time.perf_counter()
+            try:
+                self.main.step()
+            except Exception as err:
+                log.warning("model step failed: %s", traceback.format_exc())
+                self.error = f"the model stopped in {self.label}: {type(err).__name__}: {err}"
+                return
+            self._catch_up_twin()
+            self.step_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _catch_up_twin(self) -> None:
+        twin = self.twin
+        if twin is None:
+            return
+        try:
+            while twin.running and twin.steps < self.main.steps:
+                twin.step()
+        except Exception as err:
+            log.warning("twin step failed: %s", traceback.format_exc())
+            self.twin_error = f"the twin stopped in {twin.label}: {type(err).__name__}: {err}"
+            self.twin = None
+
+    def retire(self) -> None:
+        """Stop for good (its page was replaced): a play loop still holding it ends at its next step."""
+        self.retired = True
+
+    # -- twin -------------------------------------------------------------------------------------------------
+    @property
+    def circular_on(self) -> bool:
+        return bool(self.config.params.circular.circular_financing)
+
+    def set_twin(self, on: bool) -> None:
+        """Switch the counterfactual on (built and caught up to the run's quarter) or off."""
+        with self.lock:
+            if not on:
+                self.twin = None
+                return
+            if self.twin is not None or self.main is None:
+                return
+            self.twin_error = None
+            self.twin = self._build(without_circular(self.config.params), "the twin")
+            self._catch_up_twin()
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    @property
+    def quarters_done(self) -> int:
+        return 0 if self.main is None else int(self.main.steps)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.config.params.run.quarters)
+
+    @property
+    def label(self) -> str:
+        """The last simulated quarter (or "start")."""
+        if self.main is None or self.main.steps == 0:
+            return "start"
+        return self.main.label
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "stopped"
+        if self.main is not None and not self.main.running:
+            return "finished"
+        return "running" if self.quarters_done else "ready"
