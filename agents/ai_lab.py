@@ -214,7 +214,7 @@ class AILab(CapacityOwner):
         for cid in self._live_warrants():
             if book.value[cid] > 0:
                 value = float(book.value[cid])
-                m.ledger.cash_settle([cid], [value], Flow.HEDGE)
+                m.ledger.cash_settle([cid], [value], Flow.WARRANT_EXERCISE)
                 book.fraction[cid] = 0.0
                 m.circularity.provide(int(World.AMD), self.party, value)
                 m.log(

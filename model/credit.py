@@ -261,7 +261,6 @@ class CreditMarket:
         c.fraction[rows] *= v / (v + amount)
         for arr in (m.market.value, m.market.value_prev):
             arr[issuer.party] += amount
-        m.market.raised[issuer.party] += amount
         m.equity_raised_q[issuer.party] = m.equity_raised_q.get(issuer.party, 0.0) + amount
         return amount / (v + amount)
 

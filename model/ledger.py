@@ -37,14 +37,12 @@ class Flow(IntEnum):
     REVENUE = 0  # sale of goods or services (income to payee, expense to payer)
     OPEX = 1
     INTEREST = 2
-    TAX = 3
     COMPUTE_FEE = 4  # take-or-pay invoice
     BACKSTOP = 5
     REVENUE_SHARE = 6
     DIVIDEND = 7  # distribution to shareholders
     SRT_PREMIUM = 8
     HEDGE = 9  # short / protection settlement
-    RESIDUAL_GUARANTEE = 10
     PRINCIPAL = 20  # balance-sheet flows from here on: no P&L effect
     DRAWDOWN = 21
     EQUITY_PURCHASE = 22

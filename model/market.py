@@ -41,7 +41,6 @@ class Market:
         self.value_start = np.zeros(n_parties)
         self.value_peak = np.zeros(n_parties)
         self.fundamental_start = np.ones(n_parties)
-        self.raised = np.zeros(n_parties)  # new equity since the start: part of what the shares are worth
         self.equity_index = 1.0
         self.equity_return = 0.0
 
@@ -51,7 +50,6 @@ class Market:
             for name in ("value", "value_prev", "value_start", "value_peak"):
                 setattr(self, name, np.append(getattr(self, name), np.zeros(grow)))
             self.fundamental_start = np.append(self.fundamental_start, np.ones(grow))
-            self.raised = np.append(self.raised, np.zeros(grow))
 
     # -- AI demand ---------------------------------------------------------------------------------------------
     def trend_growth(self, q: int) -> float:
