@@ -118,7 +118,7 @@ CONTENDERS = {
 QUIET = 0.25  # cores: a run during which other processes used less than this counts as undisturbed
 
 
-def _wait_for_quiet(timeout: float = 90.0) -> None:
+def _wait_for_quiet(timeout: float = 30.0) -> None:
     """On a shared machine, start a measurement only when other processes leave the cores idle (or give up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

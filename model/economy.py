@@ -43,10 +43,16 @@ AGENT_SERIES = {
 
 
 class CreditLoopModel(mesa.Model):
-    """The calibrated AI-financing economy. ``params`` comes from :func:`params.loader.resolve`."""
+    """The calibrated AI-financing economy. ``params`` comes from :func:`params.loader.resolve`;
+    ``collect_agents=False`` skips the per-agent series (sweeps that only need model series)."""
 
     def __init__(
-        self, params: Parameters | None = None, *, rng: int | None = None, scenario: str = "baseline"
+        self,
+        params: Parameters | None = None,
+        *,
+        rng: int | None = None,
+        scenario: str = "baseline",
+        collect_agents: bool = True,
     ):
         super().__init__(rng=rng)
         self.p = params if params is not None else Parameters()
@@ -89,7 +95,7 @@ class CreditLoopModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in MODEL_SERIES},
-            agent_reporters=AGENT_SERIES,
+            agent_reporters=AGENT_SERIES if collect_agents else {},
         )
         self.running = True
 

@@ -68,7 +68,7 @@ def run_simulation(
     model: CreditLoopModel | None = None,
 ) -> RunResult:
     """Run to the horizon (``params.run.quarters``) and collect the frames and the summary."""
-    m = model or CreditLoopModel(params, rng=seed, scenario=scenario)
+    m = model or CreditLoopModel(params, rng=seed, scenario=scenario, collect_agents=agents)
     while m.running:
         m.step()
     frame = model_frame(m)
