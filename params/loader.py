@@ -138,15 +138,24 @@ def build_parameters(
         raise _explain(err, where) from None
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Read a TOML file; a missing file, a folder or a syntax error becomes a ParameterError naming the file."""
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"{what} '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise ParameterError(f"{what} '{path}' is a directory, not a TOML file") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path.name}: not a text (TOML) file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError(f"{path.name}: TOML syntax error: {err}") from None
+
+
 def read_scenario_file(path: str | Path) -> Scenario:
     path = Path(path)
     where = f"{path.name}: "
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"scenario file '{path}' does not exist") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ParameterError(f"{where}TOML syntax error: {err}") from None
+    data = read_toml(path, "scenario file")
     allowed_keys = {"name", "description", "params", "shocks"}
     for key in data:
         if key not in allowed_keys:

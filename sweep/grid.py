@@ -43,7 +43,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,14 @@ from typing import Any
 
 import numpy as np
 
-from params.loader import ParameterError, build_parameters, check_names, load_scenario, read_scenario_file
+from params.loader import (
+    ParameterError,
+    build_parameters,
+    check_names,
+    load_scenario,
+    read_scenario_file,
+    read_toml,
+)
 from params.schema import parameter_specs, spec
 
 FORMAT = "creditloop-sweep/1"
@@ -520,16 +526,7 @@ def read_grid_file(path: str | Path) -> dict[str, Any]:
     """Parse a grid TOML file into raw settings (entries not yet checked against the schema)."""
     path = Path(path)
     where = f"{path.name}: "
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"grid file '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise ParameterError(f"grid file '{path}' is a directory, not a TOML file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ParameterError(f"{where}TOML syntax error: {err}") from None
-    except UnicodeDecodeError:
-        raise ParameterError(f"{where}not a text (TOML) file") from None
+    data = read_toml(path, "grid file")
     if not data:
         raise ParameterError(
             f"{where}empty grid file; give [params] lists or ranges, a [design] or replicates"

@@ -49,7 +49,7 @@ def _free_port() -> int:
 def ui_url(artifacts):
     """Start the app as `python run.py ui` would, on a free port; yield its URL; stop it."""
     from visualization.assets import ensure_frontend_assets
-    from visualization.server import app_command, app_env
+    from visualization.server import app_command, app_env, stop
 
     ensure_frontend_assets()
     port = _free_port()
@@ -79,12 +79,7 @@ def ui_url(artifacts):
             print(f"\n[UI server ready in {time.perf_counter() - t0:.1f}s at {url}]")
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 @pytest.fixture(scope="session")

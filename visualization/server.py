@@ -56,10 +56,15 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         return 0
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server: ask, then insist after ten seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
