@@ -173,7 +173,7 @@ class CapacityOwner(Firm):
                     self,
                     left,
                     Kind.SPV_FACILITY,
-                    spread=m.market.ig_spread + 0.01,
+                    spread=m.market.ig_spread + m.p.deals.spv_premium,
                     tenor_q=4 * m.p.credit.spv_lease_years,
                     loop=8,
                     off_balance_sheet=True,

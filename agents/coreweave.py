@@ -10,9 +10,6 @@ from __future__ import annotations
 from agents.builder import CapacityOwner
 from model.contracts import Kind, Status
 
-GPU_LOAN_SPREAD_IG_BACKED = 0.0625  # E085: 6.00-6.50pp for loans on IG-customer contracts
-GPU_LOAN_SPREAD_OTHER = 0.13  # E085: 13pp for loans without IG-customer contracts
-
 
 class Neocloud(CapacityOwner):
     type_label = "neocloud"
@@ -35,7 +32,9 @@ class Neocloud(CapacityOwner):
         m, b = self.model, self.model.p.behaviour
         chips_share = m.p.technology.chip_cost_usd_bn_per_gw / self.cost_per_gw
         spread = (
-            GPU_LOAN_SPREAD_IG_BACKED if m.contracted_gw(self.party, within=0) > 0 else GPU_LOAN_SPREAD_OTHER
+            m.p.deals.gpu_loan_spread_contracted
+            if m.contracted_gw(self.party, within=0) > 0
+            else m.p.deals.gpu_loan_spread_other
         )
         need = self.funding_need(desired)
         loan = 0.0

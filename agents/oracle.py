@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from agents.builder import CapacityOwner
 
-PROJECT_LOAN_SPREAD = 0.025  # S049: ~2.5pp over the reference rate; a contract term, not a behaviour setting
-
 
 class Oracle(CapacityOwner):
     type_label = "leveraged builder"
@@ -60,7 +58,7 @@ class Oracle(CapacityOwner):
             raised += self.model.credit.borrow_bank(
                 self,
                 need,
-                spread=PROJECT_LOAN_SPREAD,
+                spread=self.model.p.deals.project_loan_spread,
                 tenor_q=4 * self.model.p.credit.loan_tenor_years,
                 off_balance_sheet=True,
                 loop=2,
@@ -71,7 +69,9 @@ class Oracle(CapacityOwner):
 
     def raise_liquidity(self, shortfall: float) -> float:
         """Short of cash to pay what is due: draw the revolving credit line from the banks."""
-        got = self.model.credit.borrow_bank(self, shortfall, spread=0.015, tenor_q=4, label="its revolver")
+        got = self.model.credit.borrow_bank(
+            self, shortfall, spread=self.model.p.deals.revolver_spread, tenor_q=4, label="its revolver"
+        )
         if got > 0:
             self.model.log(
                 "revolver", self.name, f"{self.name} draws {got:.1f}bn on its revolver", "banks", got

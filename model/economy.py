@@ -242,7 +242,7 @@ class CreditLoopModel(mesa.Model):
             principal=take,
             cash=take,
             maturity_q=self.quarter + 4 * self.p.credit.lease_years,
-            fixed_rate=self.market.reference_rate + self.market.ig_spread + 0.005,
+            fixed_rate=self.market.reference_rate + self.market.ig_spread + self.p.deals.lease_premium,
             amortising=True,
         )
         self.log(
@@ -421,7 +421,7 @@ class CreditLoopModel(mesa.Model):
         live = c.view("status") == Status.ACTIVE
         debt = IS_DEBT[c.view("kind")]
         repaid = np.flatnonzero(live & debt & (c.view("principal") <= 1e-9))
-        c.principal[repaid] = 0.0
+        self.ledger.write_down(repaid, c.principal[repaid])  # rounding dust, through the ledger
         executory = live & IS_EXECUTORY[c.view("kind")]
         expired = np.flatnonzero(executory & (c.view("maturity_q") <= q))
         self.ledger.close(np.concatenate([repaid, expired]), Status.MATURED)

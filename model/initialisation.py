@@ -411,8 +411,8 @@ def scripted_deals(model: CreditLoopModel) -> None:
         credit.borrow_bank(
             oracle,
             dl.vantage_loans_usd_bn,
-            spread=0.025,
-            tenor_q=16,
+            spread=dl.project_loan_spread,
+            tenor_q=4 * p.credit.loan_tenor_years,
             off_balance_sheet=True,
             loop=2,
             label="Vantage project loans for Texas and Wisconsin",

@@ -37,7 +37,6 @@ from agents.ai_lab import AILab
 from agents.bank import Bank
 from agents.coreweave import Neocloud
 from agents.hyperscaler import Hyperscaler
-from agents.oracle import PROJECT_LOAN_SPREAD
 from agents.private_credit import PrivateCreditFund
 from model.contracts import Kind
 from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES
@@ -243,7 +242,7 @@ def open_bank_loans(model: CreditLoopModel) -> None:
                 firm.party,
                 principal=amount,
                 maturity_q=4 * p.credit.loan_tenor_years,
-                spread=PROJECT_LOAN_SPREAD,
+                spread=p.deals.project_loan_spread,
                 floating=True,
                 off_balance_sheet=True,
                 start_q=-1,

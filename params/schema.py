@@ -852,6 +852,44 @@ class DealSettings(_Group):
         "E083: blended DDTL and other facilities",
         "Spread of CoreWeave's opening GPU-backed loans.",
     )
+    project_loan_spread: float = param(
+        0.025, "1/year", 0.0, 0.2, "S049", "Spread of bank project loans for data centres (Vantage/Oracle)."
+    )
+    revolver_spread: float = param(
+        0.015,
+        "1/year",
+        0.0,
+        0.2,
+        "assumption: IG revolving credit lines",
+        "Spread of a revolving credit line drawn when cash falls short.",
+    )
+    gpu_loan_spread_contracted: float = param(
+        0.0625,
+        "1/year",
+        0.0,
+        0.3,
+        "E085",
+        "Spread of GPU-backed loans on capacity with IG-customer contracts.",
+    )
+    gpu_loan_spread_other: float = param(
+        0.13, "1/year", 0.0, 0.3, "E085", "Spread of GPU-backed loans without IG-customer contracts."
+    )
+    spv_premium: float = param(
+        0.01,
+        "1/year",
+        0.0,
+        0.1,
+        "E012: Hyperion priced ~1pp above Meta's own bonds",
+        "Premium of a new SPV facility over the IG spread.",
+    )
+    lease_premium: float = param(
+        0.005,
+        "1/year",
+        0.0,
+        0.1,
+        "assumption: leases cost a little more than bonds",
+        "Premium of a new finance lease over the IG spread.",
+    )
 
 
 class PopulationSettings(_Group):

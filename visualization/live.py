@@ -153,19 +153,23 @@ def _validated(state: UiState) -> UiState:
     return replace(state, config=config, generation=state.generation + 1, error=None)
 
 
+def _preset(sc: Scenario) -> dict:
+    """The settings a scenario preset sets (its values and shocks; edits cleared)."""
+    shocks = tuple(shock_dict(s) for s in sc.shocks)
+    return {
+        "scenario": sc.name,
+        "description": sc.description,
+        "scenario_overrides": tuple(sc.overrides.items()),
+        "edits": (),
+        "shocks": shocks,
+        "preset_shocks": shocks,
+    }
+
+
 def initial_state(scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED) -> UiState:
     sc = load_scenario(scenario)
     params = build_parameters(sc.overrides, sc.shocks)
-    return UiState(
-        scenario=sc.name,
-        description=sc.description,
-        scenario_overrides=tuple(sc.overrides.items()),
-        edits=(),
-        shocks=tuple(shock_dict(s) for s in sc.shocks),
-        preset_shocks=tuple(shock_dict(s) for s in sc.shocks),
-        seed=seed,
-        config=RunConfig(sc.name, sc.description, params, seed),
-    )
+    return UiState(**_preset(sc), seed=seed, config=RunConfig(sc.name, sc.description, params, seed))
 
 
 def with_scenario(state: UiState, name: str) -> UiState:
@@ -174,16 +178,7 @@ def with_scenario(state: UiState, name: str) -> UiState:
         sc = find_scenario(name, state.uploads)
     except ParameterError as err:
         return replace(state, error=str(err))
-    new = replace(
-        state,
-        scenario=sc.name,
-        description=sc.description,
-        scenario_overrides=tuple(sc.overrides.items()),
-        edits=(),
-        shocks=tuple(shock_dict(s) for s in sc.shocks),
-        preset_shocks=tuple(shock_dict(s) for s in sc.shocks),
-    )
-    return _validated(new)
+    return _validated(replace(state, **_preset(sc)))
 
 
 def with_upload(state: UiState, sc: Scenario) -> UiState:
