@@ -1,7 +1,7 @@
 """pytest-benchmark setup for ``python run.py bench [--quick] [--json FILE]``.
 
 Registers the ``--json-out`` option and the ``quick``/``bench`` markers, keeps the garbage collector off while a
-benchmark runs (collected before each, as Mesa's own benchmarks do), collects every benchmark's timings, and at
+benchmark runs (collected before each, as Mesa's own benchmarks do; whole-sweep benchmarks keep it on), collects every benchmark's timings, and at
 the end of the session prints the key ratios and writes them, with the raw timings, the machine and the date, to
 the ``--json-out`` file. Ratios use each benchmark's fastest round (``min``): on a shared machine it is the least
 noisy estimate of what the code costs; medians are in the raw timings too.
@@ -42,6 +42,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "quick: the benchmarks of `run.py bench --quick` (under a minute)")
     config.addinivalue_line("markers", "bench: performance benchmarks (pytest-benchmark)")
+    config.addinivalue_line("markers", "with_gc: run with the garbage collector on, as in real use")
 
 
 def pytest_collection_modifyitems(items):
@@ -52,7 +53,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
-def _no_gc():
+def _no_gc(request):
+    """Garbage collector off for micro-benchmarks; benchmarks marked ``with_gc`` (whole sweeps, whose worker
+    processes would inherit the switch and never free a model) run as users run them, with it on."""
+    if request.node.get_closest_marker("with_gc"):
+        yield
+        return
     gc.collect()
     gc.disable()
     yield
