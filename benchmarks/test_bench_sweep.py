@@ -8,7 +8,9 @@ parent process, start-up of its worker processes included: ``batch_run`` spawns 
 the ``spawn`` start method) that re-import Mesa and the model; our pool forks the warm parent. Our engine also
 does more work than ``batch_run``: it writes every quarter of every run to parquet, where ``batch_run`` returns
 only the last step in memory. The ratios are printed at the end, with the CPU other processes used meanwhile
-(this machine is shared: a busy neighbour caps the 2-worker speed-up).
+(this machine is shared: a busy neighbour caps the 2-worker speed-up). A fourth contender, a bare forked pool of 2
+that only runs the model (no tables, no files), gives the ceiling of the 2-worker speed-up on this machine: two
+busy cores run the model more slowly than one, whatever the engine.
 
 Two grid sizes. The targets of the sweep issue (>= 1.5x ``batch_run``, >= 1.7x from 1 to 2 workers) are read
 on the 24-run grid. The 96-run grid shows what is left at scale: both engines run the same model on the same two
@@ -105,6 +107,25 @@ def _batch_run(replicates: int) -> None:
     assert len({r["RunId"] for r in rows}) == POINTS * replicates
 
 
+def _model_only(task_and_config) -> float:
+    from model.runner import run_simulation
+
+    task, config = task_and_config
+    params = build_parameters({**config["base"], **task.values}, tuple(config["shocks"]))
+    return run_simulation(params, task.seed, scenario=config["scenario"], agents=False).summary["defaults"]
+
+
+def _bare_pool(replicates: int) -> None:
+    """The ceiling: the same runs in a bare forked pool of 2 that only runs the model (no tables, no files)."""
+    import multiprocessing
+
+    spec = _spec(replicates)
+    config = spec.worker_config()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        done = list(pool.imap_unordered(_model_only, [(t, config) for t in spec.tasks(skip=set())]))
+    assert len(done) == POINTS * replicates
+
+
 def _busy_seconds() -> float:
     """CPU-seconds used by the whole machine so far (every process, ours and other people's)."""
     with open("/proc/stat") as f:
@@ -122,6 +143,7 @@ CONTENDERS = {
     "ours, 1 worker": lambda replicates: _ours(1, replicates),
     "ours, 2 workers": lambda replicates: _ours(2, replicates),
     "mesa.batch_run, 2 processes": _batch_run,
+    "bare fork pool, model only, 2": _bare_pool,
 }
 
 
@@ -173,6 +195,10 @@ def _ratios(times: dict[str, list[float]], load: dict[str, list[float]], replica
         lines.append(
             f"    ours 2 workers / 1 worker:                        {ratio_workers:.2f}x"
             + (" (target >= 1.7x)" if targets else "")
+        )
+        ceiling = med["ours, 1 worker"] / med["bare fork pool, model only, 2"]
+        lines.append(
+            f"    ceiling on this machine, ours 1 worker / bare pool: {ceiling:.2f}x (2 busy cores, model only)"
         )
     return lines
 
