@@ -77,7 +77,7 @@ class AILab(CapacityOwner):
     def decide(self) -> None:
         if self.liquidated:
             return
-        m, c, t = self.model, self.model.p.circular, self.model.p.technology
+        m, c, t, b = self.model, self.model.p.circular, self.model.p.technology, self.model.p.behaviour
         nvidia_gw, amd_gw = self.planned_gw()
         # demand signal: a lab slows its own build-out when the market has idle capacity
         slow = max(0.0, min(1.0, m.market.utilisation / m.p.demand.initial_utilisation)) ** 2
@@ -100,7 +100,7 @@ class AILab(CapacityOwner):
         need = self.funding_need(cost - vendor)
         if need > 0:
             self.raise_equity(need)
-        spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer() * 0.5
+        spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer() * b.lab_chip_buffer_share
         scale = 1.0 if cost <= 0 else max(0.0, min(1.0, (spendable + vendor) / cost))
         if vendor * scale > 0:
             # Nvidia pays in for the GW actually bought (equity-for-purchases)
@@ -125,7 +125,7 @@ class AILab(CapacityOwner):
             self.amd_gw_bought += amd_gw * scale
             self.vest_warrants(amd_gw * scale)
         # take-or-pay: take only the minimum when the cash would not last the buffer
-        short = self.cash - m.scheduled_dues(self.party) < 0.25 * self.cash_buffer()
+        short = self.cash - m.scheduled_dues(self.party) < b.lab_take_cut_buffer_share * self.cash_buffer()
         new_share = c.take_or_pay_min_share if short else 1.0
         if new_share != self.take_share:
             verb = (
@@ -138,35 +138,37 @@ class AILab(CapacityOwner):
 
     def resign_terminated_compute(self) -> None:
         """A lab whose compute contracts were terminated in a default signs new, smaller ones once it is back in
-        good standing: half the GW, four years, at today's market price, with the same providers."""
+        good standing: ``behaviour.lab_resign_gw_share`` of the GW, for ``deals.compute_renewal_quarters``, at
+        today's market price, with the same providers."""
         m = self.model
         if not self.terminated_compute or self.excluded:
             return
         price_ratio = m.market.compute_price / m.p.demand.compute_price_usd_bn_per_gw_year
+        term = m.p.deals.compute_renewal_quarters
         for provider, gw, price, min_share, loop in self.terminated_compute:
             firm = m.firm_by_party.get(provider)
             if firm is None or firm.liquidated:
                 continue
-            gw, price = 0.5 * gw, price * price_ratio
+            gw, price = m.p.behaviour.lab_resign_gw_share * gw, price * price_ratio
             m.ledger.open_contract(
                 Kind.COMPUTE,
                 provider,
                 self.party,
-                principal=gw * price * 16,
+                principal=gw * price * term,
                 gw=gw,
                 price=price,
                 min_share=min_share,
                 start_q=m.quarter,
-                maturity_q=m.quarter + 16,
+                maturity_q=m.quarter + term,
                 loop=loop,
             )
             m.log(
                 "renewal",
                 self.name,
-                f"{self.name} signs {gw:.2f} GW of compute with {firm.name} again, for four "
+                f"{self.name} signs {gw:.2f} GW of compute with {firm.name} again, for {term / 4:g} "
                 f"years at {4 * price:.1f}bn per GW-year",
                 firm.name,
-                gw * price * 16,
+                gw * price * term,
             )
         self.terminated_compute = []
 

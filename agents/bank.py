@@ -69,7 +69,7 @@ class Bank(Firm):
         if not m.p.circular.loop_l10_risk_transfer or self.hedged:
             return
         exposure = self.ai_exposure()
-        if exposure < 0.5 * p.bank_sector_limit * max(self.equity, 0.0) or exposure <= 0:
+        if exposure < p.hedge_trigger_share * p.bank_sector_limit * max(self.equity, 0.0) or exposure <= 0:
             return
         covered = p.srt_cover_share * exposure
         m.ledger.open_contract(
@@ -77,7 +77,7 @@ class Bank(Firm):
             self.party,
             World.OUTSIDE_INVESTORS,
             principal=covered,
-            maturity_q=m.quarter + 20,
+            maturity_q=m.quarter + p.hedge_quarters,
             fixed_rate=p.srt_premium_annual,
             loop=10,
         )
@@ -89,7 +89,7 @@ class Bank(Firm):
                 self.party,
                 World.OUTSIDE_INVESTORS,
                 principal=notional,
-                maturity_q=m.quarter + 20,
+                maturity_q=m.quarter + p.hedge_quarters,
                 price=m.market.equity_index,
                 loop=10,
             )
@@ -112,7 +112,7 @@ class Bank(Firm):
         target = self.cal.capital_ratio * self.rwa()
         excess = self.equity - target
         if excess > 0 and not self.lending_stopped:
-            pay = min(excess * 0.5, max(self.cash, 0.0))
+            pay = min(excess * self.model.p.lenders.bank_payout_share, max(self.cash, 0.0))
             if pay > 0:
                 self.ledger.pay(self.party, World.OUTSIDE_INVESTORS, pay, Flow.DIVIDEND)
         self.losses_q = 0.0

@@ -71,7 +71,7 @@ class CapacityOwner(Firm):
             + b.capex_race_weight * (rivals - self.capex_growth)
             - b.capex_idle_weight * idle
             - b.capex_spread_weight * spread_rise
-            - b.capex_drawdown_weight * max(0.0, drawdown - 0.2)
+            - b.capex_drawdown_weight * max(0.0, drawdown - b.capex_drawdown_threshold)
         )
         return clip(g, -b.capex_max_cut_annual, b.capex_max_growth_annual)
 

@@ -24,13 +24,15 @@ class ChipVendor(Firm):
         self.willing = True
 
     def decide(self) -> None:
-        """Keep investing while its share price is within 40% of its peak, the mood holds and the customer
+        """Keep investing while its share price holds near its peak, the mood holds and the customer
         is not in default (the unwinding path of the digest: "Nvidia might not make further investments")."""
-        m = self.model.market
+        m, b = self.model.market, self.model.p.behaviour
         peak = m.value_peak[self.party]
         was = self.willing
         self.willing = (
-            m.value[self.party] >= 0.6 * peak and m.sentiment_for_credit() >= 0.25 and not self.in_default
+            m.value[self.party] >= b.vendor_min_value_share * peak
+            and m.sentiment_for_credit() >= b.vendor_min_sentiment
+            and not self.in_default
         )
         if was and not self.willing and self.model.p.circular.circular_financing:
             self.model.log("vendor_stop", self.name, f"{self.name} stops investing in its customers", "", 0.0)
@@ -40,7 +42,9 @@ class ChipVendor(Firm):
 
     def operate(self) -> None:
         m = self.model
-        outside = self.outside_revenue0_q * m.market.demand_index**0.5
+        outside = (
+            self.outside_revenue0_q * m.market.demand_index**m.p.technology.nvidia_outside_revenue_elasticity
+        )
         self.earn(outside)
         revenue = outside + self.chip_sales_q
         cost = (1.0 - self.cal.cash_margin) * revenue

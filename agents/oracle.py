@@ -37,7 +37,7 @@ class Oracle(CapacityOwner):
             )
         if squeezed:
             gap_gw = 0.0
-            self.capex_desired_q *= 0.5
+            self.capex_desired_q *= m.p.behaviour.squeezed_capex_keep
         else:
             self.squeezed_since = -1
             self.capex_growth = self.planned_capex_growth()

@@ -108,7 +108,7 @@ class CreditMarket:
             take,
             Kind.BOND,
             fixed_rate=m.market.reference_rate + m.market.hy_spread + extra_spread,
-            tenor_q=min(tenor_q, 24),
+            tenor_q=min(tenor_q, m.p.credit.hy_bond_max_tenor_quarters),
         )
         self.hy_left -= got
         self.issued_hy_q += got

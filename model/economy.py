@@ -22,6 +22,7 @@ from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from model.credit import CreditMarket
 from model.events import EventLog, quarter_label
 from model.initialisation import build_agents, open_books, scripted_deals
+from model.leases import spv_lease_ends
 from model.ledger import Flow, Ledger, World
 from model.market import Market
 from model.metrics import MODEL_SERIES, quarter_metrics
@@ -272,6 +273,7 @@ class CreditLoopModel(mesa.Model):
         self.market.update_spreads()
         self.credit.begin_quarter()
         self._energise()
+        spv_lease_ends(self)  # before the caches and expected dues: a walk-away changes both
         self._refresh_caches()
         self._allocate_compute()  # provisional: invoices firms will plan for
         d = settlement.dues(self)
@@ -449,9 +451,10 @@ class CreditLoopModel(mesa.Model):
         self._renew_compute(expiring)
 
     def _renew_compute(self, rows: np.ndarray) -> None:
-        """An expiring compute contract is renewed for four years at today's market price, for the GW the
-        customer still needs at today's utilisation, if both sides are going concerns."""
+        """An expiring compute contract is renewed for ``deals.compute_renewal_quarters`` at today's market
+        price, for the GW the customer still needs at today's utilisation, if both sides are going concerns."""
         c, m = self.ledger.contracts, self.market
+        term = self.p.deals.compute_renewal_quarters
         scale = min(1.0, m.utilisation / self.p.demand.initial_utilisation)
         price_ratio = m.compute_price / self.p.demand.compute_price_usd_bn_per_gw_year
         for r in rows:
@@ -463,21 +466,21 @@ class CreditLoopModel(mesa.Model):
                 Kind.COMPUTE,
                 provider.party,
                 customer.party,
-                principal=gw * price * 16,
+                principal=gw * price * term,
                 gw=gw,
                 price=price,
                 min_share=float(c.min_share[r]),
                 start_q=int(c.maturity_q[r]),
-                maturity_q=int(c.maturity_q[r]) + 16,
+                maturity_q=int(c.maturity_q[r]) + term,
                 loop=int(c.loop[r]),
             )
             self.log(
                 "renewal",
                 customer.name,
                 f"{customer.name} renews {gw:.2f} GW of compute with {provider.name} "
-                f"for four years at {4 * price:.1f}bn per GW-year",
+                f"for {term / 4:g} years at {4 * price:.1f}bn per GW-year",
                 provider.name,
-                gw * price * 16,
+                gw * price * term,
             )
 
     def _end_quarter(self) -> None:

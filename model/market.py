@@ -143,10 +143,12 @@ class Market:
         return gpu_cost * np.clip(1.0 - age_q / life_q, 0.0, 1.0) * (1.0 - self.fire_sale_discount)
 
     def fire_sale(self, gw_sold: float, gw_installed: float) -> None:
-        """Dumping GPUs depresses second-hand prices (linear impact, capped at 90%)."""
+        """Dumping GPUs depresses second-hand prices (linear impact, capped at ``fire_sale_discount_max``)."""
         if gw_installed > 0 and gw_sold > 0:
             impact = self.p.technology.fire_sale_price_impact * gw_sold / gw_installed
-            self.fire_sale_discount = min(0.9, self.fire_sale_discount + impact)
+            self.fire_sale_discount = min(
+                self.p.technology.fire_sale_discount_max, self.fire_sale_discount + impact
+            )
 
     def recover_prices(self) -> None:
         half = self.p.technology.fire_sale_recovery_quarters

@@ -279,7 +279,7 @@ def _terminate_executory(model, party: int) -> None:
     model.ledger.close(rows, Status.TERMINATED) if rows.size else None
 
 
-def _book_loss(model, creditor: int, amount: float) -> None:
+def book_loss(model, creditor: int, amount: float) -> None:
     """Credit losses: lenders remember them; banks claim their SRT protection."""
     model.losses_q += amount
     firm = model.firm_by_party.get(creditor)
@@ -360,11 +360,13 @@ def _restructure(model, firm) -> None:
     if recovery < 1.0:
         cut = c.principal[rows] * (1.0 - recovery)
         for r, amount in zip(rows, cut, strict=True):
-            _book_loss(model, int(c.creditor[r]), float(amount))
+            book_loss(model, int(c.creditor[r]), float(amount))
         ledger.write_down(rows, cut)
     # rescheduling: what fell due and was not paid moves out by a year
     overdue = rows[c.past_due[rows] > 0]
-    c.maturity_q[overdue] = np.maximum(c.maturity_q[overdue], model.quarter + 4)
+    c.maturity_q[overdue] = np.maximum(
+        c.maturity_q[overdue], model.quarter + model.p.credit.restructuring_extension_quarters
+    )
     c.past_due[c.of_debtor(firm.party)] = 0.0
     firm.restructurings += 1
     model.log(
@@ -398,7 +400,7 @@ def _liquidate(model, firm) -> None:
         ledger.repay(rows[pay > 0], pay[pay > 0])
         rest = c.principal[rows].copy()
         for r, amount in zip(rows, rest, strict=True):
-            _book_loss(model, int(c.creditor[r]), float(amount))
+            book_loss(model, int(c.creditor[r]), float(amount))
         ledger.write_down(rows, rest)
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
     c.past_due[c.of_debtor(firm.party)] = 0.0

@@ -201,6 +201,23 @@ class TechnologySettings(_Group):
         "Share of the hyperscalers' chip spend that goes to Nvidia.",
     )
 
+    fire_sale_discount_max: float = param(
+        0.9,
+        "share of value",
+        0.0,
+        0.99,
+        "assumption: even distressed GPUs keep some value",
+        "Deepest fire-sale discount on second-hand GPU prices.",
+    )
+    nvidia_outside_revenue_elasticity: float = param(
+        0.5,
+        "1",
+        0.0,
+        2.0,
+        "assumption: buyers outside the model (X007 rest of world) grow more slowly than AI demand",
+        "Elasticity of Nvidia's revenue from buyers outside the model to the AI demand index.",
+    )
+
 
 class EnergySettings(_Group):
     """The grid: how many GW can be energised each quarter."""
@@ -310,9 +327,18 @@ class CreditSettings(_Group):
         0.0,
         1.0,
         "assumption: E011 names a residual-value guarantee, not its size",
-        "Residual value a sponsor guarantees to its SPV lenders when it walks away at lease end.",
+        "Residual value a sponsor guarantees to its SPV lenders, paid when it walks away at lease end.",
     )
     spv_lease_years: int = param(4, "years", 1, 20, "E011", "Initial lease term of an SPV data centre.")
+    spv_renewal_min_utilisation: float = param(
+        0.8,
+        "share",
+        0.0,
+        1.0,
+        "assumption: a sponsor keeps a campus while it uses its capacity (E011: extension options)",
+        "At the end of an SPV lease term the sponsor renews if utilisation is at least this; otherwise it walks "
+        "away and its residual-value guarantee is called.",
+    )
     default_exclusion_quarters: int = param(
         8,
         "quarters",
@@ -320,6 +346,23 @@ class CreditSettings(_Group):
         40,
         "assumption: defaulters are shut out of new credit for two years",
         "Quarters a restructured firm cannot borrow.",
+    )
+
+    hy_bond_max_tenor_quarters: int = param(
+        24,
+        "quarters",
+        4,
+        80,
+        "E086: CoreWeave's 9% notes of 2025 mature in 2031",
+        "Longest tenor of a new high-yield bond.",
+    )
+    restructuring_extension_quarters: int = param(
+        4,
+        "quarters",
+        0,
+        40,
+        "assumption: a restructuring reschedules past-due principal by a year",
+        "Quarters by which a restructuring pushes out the maturity of past-due debt.",
     )
 
 
@@ -598,6 +641,31 @@ class LenderSettings(_Group):
         "Notional of the AI-equity short as a share of the bank's AI loans.",
     )
 
+    hedge_trigger_share: float = param(
+        0.5,
+        "share of the sector limit",
+        0.0,
+        1.0,
+        "assumption: banks hedge well before they hit the limit (E134)",
+        "A bank buys SRT protection (loop L10) once its AI loans exceed this share of its sector limit.",
+    )
+    hedge_quarters: int = param(
+        20,
+        "quarters",
+        1,
+        40,
+        "assumption: SRT notes of about five years (E134)",
+        "Term of a bank's SRT protection and AI-equity short.",
+    )
+    bank_payout_share: float = param(
+        0.5,
+        "share per quarter",
+        0.0,
+        1.0,
+        "assumption: banks distribute capital above their target over a few quarters",
+        "Share of capital above a bank's opening capital ratio paid out each quarter.",
+    )
+
 
 class MarketSettings(_Group):
     """Equity valuations and the sentiment index."""
@@ -799,6 +867,63 @@ class BehaviourSettings(_Group):
         "Most equity an AI lab can raise per quarter, as a share of its valuation.",
     )
 
+    capex_drawdown_threshold: float = param(
+        0.2,
+        "share of peak value",
+        0.0,
+        0.9,
+        "assumption: E009 markets punish capex; small dips are ignored",
+        "Fall of a firm's share price from its peak beyond which capex_drawdown_weight cuts capex.",
+    )
+    squeezed_capex_keep: float = param(
+        0.5,
+        "share per quarter",
+        0.0,
+        1.0,
+        "assumption: Oracle halts its build-out when OpenAI pays short (digest loop L2)",
+        "Share of its planned capex Oracle keeps in each quarter a customer pays it short.",
+    )
+    vendor_min_value_share: float = param(
+        0.6,
+        "share of peak value",
+        0.0,
+        1.0,
+        "assumption: digest unwinding path, 'Nvidia might not make further investments'",
+        "Nvidia invests in its customers only while its share price is at least this share of its peak.",
+    )
+    vendor_min_sentiment: float = param(
+        0.25,
+        "sentiment (0-1)",
+        0.0,
+        1.0,
+        "assumption: as vendor_min_value_share",
+        "Nvidia invests in its customers only while credit sentiment is at least this.",
+    )
+    lab_chip_buffer_share: float = param(
+        0.5,
+        "share of the cash buffer",
+        0.0,
+        2.0,
+        "assumption: a lab spends into half its buffer on chips, since it raises ahead of burn",
+        "Share of its cash buffer an AI lab keeps when it buys chips.",
+    )
+    lab_take_cut_buffer_share: float = param(
+        0.25,
+        "share of the cash buffer",
+        0.0,
+        2.0,
+        "assumption: a lab cuts its compute take when its buffer is nearly gone",
+        "An AI lab takes only the take-or-pay minimum when its cash after dues is below this share of its buffer.",
+    )
+    lab_resign_gw_share: float = param(
+        0.5,
+        "share of GW",
+        0.0,
+        1.0,
+        "assumption: a lab back from default signs smaller contracts",
+        "Share of its terminated compute GW an AI lab signs again after its exclusion window.",
+    )
+
 
 class DealSettings(_Group):
     """The 2025Q4 deals scripted into the first quarter (DEFAULTS.md section 4) and legacy contract terms."""
@@ -889,6 +1014,15 @@ class DealSettings(_Group):
         0.1,
         "assumption: leases cost a little more than bonds",
         "Premium of a new finance lease over the IG spread.",
+    )
+
+    compute_renewal_quarters: int = param(
+        16,
+        "quarters",
+        4,
+        40,
+        "assumption: four years, within the 4-5 year terms of the opening contracts (X021)",
+        "Term of a renewed (or, after a default, re-signed) compute contract.",
     )
 
 

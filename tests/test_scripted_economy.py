@@ -117,7 +117,9 @@ def test_restructuring_writes_claims_down_to_what_assets_cover():
     host.defaults_q = 0
     host.losses_q = 0.0
     host.p = SimpleNamespace(
-        credit=SimpleNamespace(default_recovery_haircut=0.3, default_exclusion_quarters=8),
+        credit=SimpleNamespace(
+            default_recovery_haircut=0.3, default_exclusion_quarters=8, restructuring_extension_quarters=4
+        ),
         lenders=SimpleNamespace(srt_cover_share=0.3),
     )
     host.market.gpu_market_value = lambda cost, age: cost * 0.0
