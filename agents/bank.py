@@ -8,9 +8,7 @@ Rules: docs/ODD.md, "Agents: banks".
 
 from __future__ import annotations
 
-import numpy as np
-
-from agents.base import Firm
+from agents.base import Firm, clip
 from model.contracts import Kind
 from model.ledger import Flow, World
 
@@ -58,9 +56,7 @@ class Bank(Firm):
         capital = max(self.equity, 0.0)
         by_ratio = capital / p.bank_min_capital_ratio - self.rwa()
         by_limit = p.bank_sector_limit * capital - self.ai_exposure()
-        self.appetite = float(
-            np.clip(min(by_ratio, by_limit) * m.market.credit_mood(), 0.0, max(self.cash, 0.0))
-        )
+        self.appetite = clip(min(by_ratio, by_limit) * m.market.credit_mood(), 0.0, max(self.cash, 0.0))
         self.manage_risk()
 
     def manage_risk(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Firm
+from agents.base import Firm, clip
 from model.contracts import IS_DEBT, Status
 from model.ledger import World
 
@@ -49,7 +49,7 @@ class PrivateCreditFund(Firm):
             self.appetite = 0.0
             return
         room = p.fund_target_ai_share * capital - self.ai_exposure()
-        self.appetite = float(np.clip(room * self.model.market.credit_mood(), 0.0, max(self.cash, 0.0)))
+        self.appetite = clip(room * self.model.market.credit_mood(), 0.0, max(self.cash, 0.0))
 
     def interest_income_rate(self) -> float:
         """Yield of the fund's AI book (annual), for the investor-flow rule."""

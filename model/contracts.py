@@ -57,6 +57,7 @@ def kind_table(kinds) -> np.ndarray:
 IS_DEBT = kind_table(DEBT_KINDS)
 IS_EXECUTORY = kind_table((Kind.COMPUTE, Kind.BACKSTOP))
 IS_TWO_SIDED = kind_table((Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
+IS_HEDGE = kind_table((Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
 INSTRUMENT_LABELS = {
     Kind.BOND: "bonds",
     Kind.BANK_LOAN: "bank loans",

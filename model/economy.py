@@ -18,7 +18,7 @@ from agents.private_credit import PrivateCreditFund
 from model import invariants, marks, settlement
 from model.books import PartyColumns
 from model.circularity import CircularityTracker
-from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
+from model.contracts import IS_DEBT, IS_EXECUTORY, IS_HEDGE, Kind, Status
 from model.credit import CreditMarket
 from model.events import EventLog, quarter_label
 from model.initialisation import build_agents, open_books, scripted_deals
@@ -428,11 +428,7 @@ class CreditLoopModel(mesa.Model):
         expired = np.flatnonzero(executory & (c.view("maturity_q") <= q))
         self.ledger.close(np.concatenate([repaid, expired]), Status.MATURED)
         # risk transfer and hedges end at maturity: what the position is worth is settled in cash, then closed
-        hedges = np.flatnonzero(
-            live
-            & np.isin(c.view("kind"), [Kind.RISK_TRANSFER, Kind.EQUITY_SHORT])
-            & (c.view("maturity_q") <= q)
-        )
+        hedges = np.flatnonzero(live & IS_HEDGE[c.view("kind")] & (c.view("maturity_q") <= q))
         if hedges.size:
             self.ledger.cash_settle(hedges, c.value[hedges].copy(), Flow.HEDGE)
             self.ledger.close(hedges, Status.MATURED)

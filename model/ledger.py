@@ -114,6 +114,16 @@ ACCOUNTS = (
 PARTY_FLAGS = ("is_world", "defaulted")
 
 
+def _lines(x, keep: np.ndarray) -> np.ndarray:
+    """The kept lines of a per-line array, or of one value that stands for every line (broadcast)."""
+    x = np.asarray(x)
+    if x.shape == keep.shape:
+        return x[keep]
+    if x.ndim == 0:
+        return np.full(int(np.count_nonzero(keep)), x)
+    return np.broadcast_to(x, keep.shape)[keep]
+
+
 class Ledger:
     def __init__(self, names: list[str]):
         self.names: list[str] = list(names)
@@ -215,9 +225,7 @@ class Ledger:
             return
         if (amounts < 0).any() or not np.isfinite(amounts).all():
             raise LedgerError(f"negative or non-finite {flow.name} payments")
-        payers = np.broadcast_to(np.asarray(payers), amounts.shape)[keep]
-        payees = np.broadcast_to(np.asarray(payees), amounts.shape)[keep]
-        contracts = np.broadcast_to(np.asarray(contracts), amounts.shape)[keep]
+        payers, payees, contracts = (_lines(x, keep) for x in (payers, payees, contracts))
         amounts = amounts[keep]
         if (payers == payees).any():
             raise LedgerError(f"self-payment in {flow.name}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.contracts import DEBT_KIND_CODES, INSTRUMENT_LABELS, Kind, Status
+from model.contracts import INSTRUMENT_LABELS, IS_DEBT, Kind, Status
 
 if TYPE_CHECKING:
     from model.economy import CreditLoopModel
@@ -66,7 +66,7 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     retail_ai = sum(f.ai_revenue_q - f.contract_revenue_q() for f in owners)
     live = c.view("status") == Status.ACTIVE
     kinds = c.view("kind")
-    debt_rows = live & np.isin(kinds, DEBT_KIND_CODES)
+    debt_rows = live & IS_DEBT[kinds]
     out: dict[str, float] = {
         "quarter": float(model.quarter),
         "capex": capex,
