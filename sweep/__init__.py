@@ -1,6 +1,6 @@
 """Batch sweeps of creditloop: grids and SALib designs, run locally or on Dask, streamed to parquet.
 
-Command line: ``python run.py sweep ...`` and ``python run.py report DIR`` (see ``sweep/README_SECTION.md``).
+Command line: ``python run.py sweep ...`` and ``python run.py report DIR`` (see README.md, "Batch sweeps and sensitivity analysis").
 From Python::
 
     from sweep import build_spec, run_sweep, LocalEngine, read_dataset

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = "Batch sweep over a grid or a Morris/Sobol' design; resumable; local or on Dask."
     what = p.add_argument_group("what to run")
     what.add_argument(
-        "--grid", type=Path, metavar="FILE.toml", help="grid file (see sweep/README_SECTION.md)"
+        "--grid", type=Path, metavar="FILE.toml", help='grid file (see README.md, "Batch sweeps")'
     )
     what.add_argument("--scenario", help="scenario name (default: baseline; see `run.py scenarios`)")
     what.add_argument("--scenario-file", type=Path, help="a scenario TOML file (instead of --scenario)")

@@ -49,11 +49,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from params.loader import (
     ParameterError,
     build_parameters,
     check_names,
+    get_value,
     load_scenario,
     read_scenario_file,
     read_toml,
@@ -483,6 +485,16 @@ class SweepSpec:
                 run_id = self.run_id(point, rep)
                 if run_id not in skip:
                     yield RunTask(run_id, point, rep, self.seed_for(point, rep), values)
+
+    def parameter_table(self) -> pd.DataFrame:
+        """Every parameter's value at every point, one row per point: the run tables carry only the varied and
+        fixed columns, this carries the rest (join on ``point``). With ``--twin`` the two runs of a point differ
+        only in ``circular.circular_financing`` (on, then off; the ``circular`` column of the run tables)."""
+        names = [s.name for s in parameter_specs()]
+        base = build_parameters(self.base_overrides(), tuple(self.shocks))
+        defaults = {n: get_value(base, n) for n in names}
+        rows = [{"point": point, **defaults, **values} for point, values in self.points()]
+        return pd.DataFrame(rows, columns=["point", *names])
 
     def base_overrides(self) -> dict[str, Any]:
         return {**self.scenario_overrides, **self.fixed}

@@ -169,6 +169,8 @@ def run_sweep(
                 store.save_design(spec.design_matrix(), spec.design.names)
             else:
                 spec.set_design_matrix(matrix)
+        if not store.has_parameters():
+            store.save_parameters(spec.parameter_table())
         if resumed:
             stored = read_manifest_quiet(out).get("code_version")
             if stored and stored != extra["code_version"]:

@@ -4,6 +4,7 @@ Layout of ``--out DIR``::
 
     manifest.json        what the sweep is (the grid or design, scenario, seeds) and its fingerprint
     design.parquet       design sweeps: the SALib sample matrix (unrounded), one row per point
+    parameters.parquet   every parameter's value at every point (one row per point; join on ``point``)
     summary/             one row per run (two with --twin: circular on and off): ids, parameters, summary metrics
     series/              one row per run and quarter: ids, parameters, every model series
     agents/, events/     only with --agents / --events
@@ -42,9 +43,19 @@ from sweep.grid import FORMAT, SweepSpec
 from sweep.worker import DATASETS, RunOutput
 
 MANIFEST = "manifest.json"
+PARAMETERS = "parameters.parquet"
 RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
 PART_ROWS = 1_000_000
-OWNED = (MANIFEST, "design.parquet", "status.json", "sensitivity.csv", "failed", "report", *DATASETS)
+OWNED = (
+    MANIFEST,
+    "design.parquet",
+    PARAMETERS,
+    "status.json",
+    "sensitivity.csv",
+    "failed",
+    "report",
+    *DATASETS,
+)
 
 
 class SweepError(ParameterError):
@@ -294,6 +305,13 @@ class Store:
 
     def load_design(self) -> np.ndarray | None:
         return load_design(self.out)
+
+    def save_parameters(self, table: pd.DataFrame) -> None:
+        """Every parameter at every point (written once, before the first run)."""
+        _atomic_write_table(self.out / PARAMETERS, pa.Table.from_pandas(table, preserve_index=False))
+
+    def has_parameters(self) -> bool:
+        return (self.out / PARAMETERS).exists()
 
     def write_status(self, doc: dict[str, Any]) -> None:
         _atomic_write_bytes(

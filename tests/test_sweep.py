@@ -83,6 +83,26 @@ def test_reference_sweep_has_every_run_once_with_ids_parameters_and_series(refer
     assert first[GROWTH] == 0.2 and first[STRESS] == 0.05
 
 
+def test_every_parameter_of_every_point_is_in_parameters_parquet(reference):
+    """The run tables carry the varied columns; parameters.parquet carries all of them, one row per point, so a
+    summary row joined on ``point`` tells every value that run used."""
+    from params.loader import build_parameters, get_value
+    from params.schema import parameter_specs
+
+    table = pd.read_parquet(reference / "parameters.parquet")
+    names = [s.name for s in parameter_specs()]
+    assert list(table.columns) == ["point", *names] and sorted(table["point"]) == [0, 1, 2, 3]
+    summary = read_dataset(reference, "summary")
+    joined = summary.merge(table, on="point", suffixes=("", "_all"))
+    assert (joined[GROWTH] == joined[f"{GROWTH}_all"]).all() and (
+        joined[STRESS] == joined[f"{STRESS}_all"]
+    ).all()
+    row = table.set_index("point").loc[1]
+    built = build_parameters({GROWTH: 0.2, STRESS: 0.05, "run.quarters": QUARTERS})
+    for name in names:
+        assert row[name] == get_value(built, name), name
+
+
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_local_pool_with_two_workers_gives_identical_results(reference, tmp_path):
     # pytest's plugins run threads, so the engine would pick forkserver (a 2-3 s re-import); the CLI, being
