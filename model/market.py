@@ -83,13 +83,17 @@ class Market:
         c = self.p.credit
         gap = self.p.markets.initial_sentiment - self.sentiment_for_credit()
         mood = math.exp(c.spread_sentiment_elasticity * gap + self.spread_shock)
-        self.ig_spread = c.ig_spread_annual * mood + c.spread_default_sensitivity * self.default_share * 0.25
+        self.ig_spread = (
+            c.ig_spread_annual * mood
+            + c.spread_default_sensitivity * self.default_share * c.ig_default_spread_share
+        )
         self.hy_spread = c.hy_spread_annual * mood + c.spread_default_sensitivity * self.default_share
 
     def credit_mood(self) -> float:
         """Multiplier of credit-market capacity: 1 at the start, falling with sentiment and defaults."""
+        c = self.p.credit
         s = self.sentiment_for_credit() / max(self.p.markets.initial_sentiment, 1e-9)
-        return max(0.0, min(1.5, s)) * max(0.0, 1.0 - 10.0 * self.default_share)
+        return max(0.0, min(c.mood_max, s)) * max(0.0, 1.0 - c.mood_default_sensitivity * self.default_share)
 
     # -- sentiment ---------------------------------------------------------------------------------------------
     def update_sentiment(self, expected_growth: float, loss_share: float) -> None:
@@ -108,7 +112,7 @@ class Market:
     # -- valuations --------------------------------------------------------------------------------------------
     def update_valuations(self, fundamentals: np.ndarray, listed: np.ndarray, impaired: np.ndarray) -> None:
         """log V_t = log V_{t-1} + k (log V*_t - log V_{t-1}) + mu (log V_{t-1} - log V_{t-2}),
-        V*_t = V_0 * F_t / F_0 * exp(b (S_t - S_0)); impaired (defaulted) firms keep 5% of V*. New equity
+        V*_t = V_0 * F_t / F_0 * exp(b (S_t - S_0)); impaired (defaulted) firms keep a small share of V*. New equity
         lifts V at once (post-money) and is then worth only what the fundamentals say: cash raised and burnt
         does not stay in the price."""
         m = self.p.markets
@@ -118,11 +122,12 @@ class Market:
         f = np.maximum(fundamentals[idx], 1e-6) / self.fundamental_start[idx]
         mood = math.exp(m.valuation_sentiment_elasticity * (self.sentiment - m.initial_sentiment))
         target = self.value_start[idx] * f * mood
-        target = np.where(impaired[idx], 0.05 * target, target)
+        target = np.where(impaired[idx], m.defaulter_value_share * target, target)
         v, v_prev = self.value[idx], self.value_prev[idx]
         log_v = np.log(np.maximum(v, 1e-9))
-        # momentum traders chase at most +/-30% a quarter (a firm re-listed from near zero does not explode)
-        momentum = np.clip(log_v - np.log(np.maximum(v_prev, 1e-9)), -0.3, 0.3)
+        # momentum traders chase a capped return (a firm re-listed from near zero does not explode)
+        cap = m.momentum_cap_log
+        momentum = np.clip(log_v - np.log(np.maximum(v_prev, 1e-9)), -cap, cap)
         new = (
             log_v + m.valuation_adjustment_speed * (np.log(target) - log_v) + m.valuation_momentum * momentum
         )
@@ -153,7 +158,7 @@ class Market:
     def recover_prices(self) -> None:
         half = self.p.technology.fire_sale_recovery_quarters
         self.fire_sale_discount *= 0.5 ** (1.0 / half)
-        self.default_share *= 0.8
+        self.default_share *= self.p.markets.default_memory
 
     # -- energy ------------------------------------------------------------------------------------------------
     def grid_budget(self) -> float:

@@ -259,6 +259,30 @@ class CreditSettings(_Group):
         "assumption: spreads widen with the sector's defaulted debt",
         "Spread widening per unit share of sector debt in default.",
     )
+    ig_default_spread_share: float = param(
+        0.25,
+        "share",
+        0.0,
+        1.0,
+        "assumption: investment-grade spreads react less to defaults than high-yield ones (E122/E123)",
+        "Share of the high-yield spreads' default term that investment-grade spreads take.",
+    )
+    mood_default_sensitivity: float = param(
+        10.0,
+        "1 per share of sector debt",
+        0.0,
+        100.0,
+        "assumption: credit markets shut when about a tenth of the sector's debt has recently defaulted",
+        "Fall of credit-market capacity per unit share of sector debt in default (credit mood).",
+    )
+    mood_max: float = param(
+        1.5,
+        "x start",
+        1.0,
+        5.0,
+        "assumption: euphoric markets absorb at most half as much again as at the start",
+        "Cap on the sentiment part of the credit mood, relative to its start.",
+    )
     bond_market_usd_bn_per_quarter: float = param(
         110.0,
         "USD bn/quarter",
@@ -724,6 +748,30 @@ class MarketSettings(_Group):
         0.9,
         "assumption: momentum traders",
         "Weight of last quarter's return in this quarter's return.",
+    )
+    momentum_cap_log: float = param(
+        0.3,
+        "log points per quarter",
+        0.0,
+        2.0,
+        "assumption: momentum traders chase at most about 30% a quarter",
+        "Largest last-quarter return (in log points) momentum traders extrapolate.",
+    )
+    defaulter_value_share: float = param(
+        0.05,
+        "share of target value",
+        0.0,
+        1.0,
+        "assumption: a defaulting firm's shares trade near zero (the market wipes its equity)",
+        "Share of its fundamental value a firm is worth in a quarter it defaults.",
+    )
+    default_memory: float = param(
+        0.8,
+        "share per quarter",
+        0.0,
+        1.0,
+        "assumption: markets remember a default wave for about a year",
+        "Share of last quarter's defaulted-debt share that markets still remember this quarter.",
     )
 
 
