@@ -69,8 +69,9 @@ class Oracle(CapacityOwner):
 
     def raise_liquidity(self, shortfall: float) -> float:
         """Short of cash to pay what is due: draw the revolving credit line from the banks."""
+        d = self.model.p.deals
         got = self.model.credit.borrow_bank(
-            self, shortfall, spread=self.model.p.deals.revolver_spread, tenor_q=4, label="its revolver"
+            self, shortfall, spread=d.revolver_spread, tenor_q=d.revolver_tenor_quarters, label="its revolver"
         )
         if got > 0:
             self.model.log(

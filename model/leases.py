@@ -38,6 +38,8 @@ def spv_lease_ends(model: CreditLoopModel) -> None:
     """Renew or walk away from every guaranteed SPV lease whose term ends this quarter."""
     c, p, q = model.ledger.contracts, model.p, model.quarter
     term = 4 * p.credit.spv_lease_years
+    if q < term:  # no lease signed at quarter 0 or later has reached the end of a term
+        return
     rows = c.active(Kind.SPV_FACILITY)
     # bullet facilities whose bonds still run past now (after a walk-away they mature at once)
     rows = rows[~c.amortising[rows] & (c.principal[rows] > 1e-9) & (c.maturity_q[rows] > q)]
@@ -71,16 +73,13 @@ def _walk_away(model: CreditLoopModel, sponsor, rows: np.ndarray, lenders: str) 
     cohorts = cohorts[cap.active[cohorts]]
     owned = float(cap.gw[cohorts].sum())
     gw = min(total / p.technology.shell_cost_usd_bn_per_gw, owned)
-    haircut = p.credit.default_recovery_haircut
     campus = 0.0
     if gw > 0:
         share = gw / owned
-        gpu_value = model.market.gpu_market_value(cap.gpu_cost[cohorts], q - cap.vintage_q[cohorts])
-        for cohort, gpus in zip(cohorts, gpu_value, strict=True):
-            shell = float(cap.shell_book[cohort]) * share * (1.0 - haircut)
-            campus += shell
-            price = float(gpus) * share * (1.0 - haircut) + shell
-            model.ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price, share)
+        haircut = p.credit.default_recovery_haircut
+        for cohort, price in zip(cohorts, settlement.distressed_prices(model, cohorts), strict=True):
+            campus += float(cap.shell_book[cohort]) * share * (1.0 - haircut)
+            model.ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price) * share, share)
         model.market.fire_sale(gw, model.installed_gw())
     value = min(campus, total)
     guarantee = min(float(c.extra[rows].sum()), total - value)

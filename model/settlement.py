@@ -305,11 +305,18 @@ def book_loss(model, creditor: int, amount: float) -> None:
         )
 
 
+def distressed_prices(model, cohorts: np.ndarray) -> np.ndarray:
+    """What capacity cohorts fetch in a forced sale: (GPU second-hand value + data-centre book value) x
+    (1 - ``credit.default_recovery_haircut``)."""
+    cap = model.ledger.capacity
+    gpus = model.market.gpu_market_value(cap.gpu_cost[cohorts], model.quarter - cap.vintage_q[cohorts])
+    return (gpus + cap.shell_book[cohorts]) * (1 - model.p.credit.default_recovery_haircut)
+
+
 def _seize_collateral(model, party: int) -> None:
     """Secured lenders take the collateral, sell it to the second-hand market and share the proceeds pro rata
     to their claims on it (a syndicated loan has one cohort behind several lenders' rows)."""
     ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
-    haircut = model.p.credit.default_recovery_haircut
     sold_gw = 0.0
     rows = _debt_rows(model, party)
     rows = rows[c.collateral[rows] >= 0]
@@ -318,10 +325,7 @@ def _seize_collateral(model, party: int) -> None:
         c.collateral[secured] = -1
         if not cap.active[cohort] or cap.owner[cohort] != party:
             continue
-        value = model.market.gpu_market_value(
-            np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
-        )[0]
-        price = float((value + cap.shell_book[cohort]) * (1.0 - haircut))
+        price = float(distressed_prices(model, np.array([cohort]))[0])
         sold_gw += float(cap.gw[cohort])
         ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
         claims = c.principal[secured]
@@ -384,13 +388,9 @@ def _liquidate(model, firm) -> None:
     own = cap.index("owner").rows(firm.party)
     own = own[cap.active[own]]
     sold = 0.0
-    for cohort in own:
-        value = model.market.gpu_market_value(
-            np.array([cap.gpu_cost[cohort]]), np.array([model.quarter - cap.vintage_q[cohort]])
-        )[0]
-        price = float((value + cap.shell_book[cohort]) * (1 - model.p.credit.default_recovery_haircut))
+    for cohort, price in zip(own, distressed_prices(model, own), strict=True):
         sold += float(cap.gw[cohort])
-        ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
+        ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price))
     model.market.fire_sale(sold, model.installed_gw())
     rows = _debt_rows(model, firm.party)
     claims = c.principal[rows].copy()

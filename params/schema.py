@@ -1036,6 +1036,14 @@ class DealSettings(_Group):
         "assumption: IG revolving credit lines",
         "Spread of a revolving credit line drawn when cash falls short.",
     )
+    revolver_tenor_quarters: int = param(
+        4,
+        "quarters",
+        1,
+        20,
+        "assumption: a revolver draw is repaid within a year",
+        "Term of a revolving credit line draw.",
+    )
     gpu_loan_spread_contracted: float = param(
         0.0625,
         "1/year",

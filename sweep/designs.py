@@ -51,26 +51,14 @@ def analyze(design: Design, matrix: np.ndarray, y: np.ndarray, seed: int) -> pd.
             from SALib.analyze import morris
 
             si = morris.analyze(problem, matrix, y, num_levels=design.levels, seed=seed)
-            return pd.DataFrame(
-                {
-                    "parameter": problem["names"],
-                    "mu": np.asarray(si["mu"], dtype=float),
-                    "mu_star": np.asarray(si["mu_star"], dtype=float),
-                    "sigma": np.asarray(si["sigma"], dtype=float),
-                    "mu_star_conf": np.asarray(si["mu_star_conf"], dtype=float),
-                }
-            )
-        from SALib.analyze import sobol
+            keys = ("mu", "mu_star", "sigma", "mu_star_conf")
+        else:
+            from SALib.analyze import sobol
 
-        si = sobol.analyze(problem, y, calc_second_order=design.second_order, seed=seed)
+            si = sobol.analyze(problem, y, calc_second_order=design.second_order, seed=seed)
+            keys = ("S1", "S1_conf", "ST", "ST_conf")
         return pd.DataFrame(
-            {
-                "parameter": problem["names"],
-                "S1": np.asarray(si["S1"], dtype=float),
-                "S1_conf": np.asarray(si["S1_conf"], dtype=float),
-                "ST": np.asarray(si["ST"], dtype=float),
-                "ST_conf": np.asarray(si["ST_conf"], dtype=float),
-            }
+            {"parameter": problem["names"], **{k: np.asarray(si[k], dtype=float) for k in keys}}
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model.contracts import Kind, Status
@@ -150,8 +150,7 @@ def test_a_walk_away_keeps_every_identity_and_caps_the_lenders_loss(guarantee, h
         },
     )
     before = _to_lease_end(model)
-    if model.market.utilisation >= 1.0:  # full utilisation: the sponsor renews, nothing to split
-        return
+    assume(model.market.utilisation < 1.0)  # at full utilisation the sponsor renews: nothing to test here
     model.step()  # invariants.check runs inside the quarter
     check(model.ledger)
     paid = _paid_on(model, before["rows"], before["journal_n"])
