@@ -9,9 +9,9 @@ when it still cannot pay, it defaults and clearing decides who loses what. Rules
 
 from __future__ import annotations
 
+from accounting.contracts import Kind, Status
+from accounting.ledger import Flow, World
 from agents.builder import CapacityOwner
-from model.contracts import Kind, Status
-from model.ledger import Flow, World
 from params.schema import loop_on
 
 

@@ -8,9 +8,9 @@ Rules: docs/ODD.md, "Agents: banks".
 
 from __future__ import annotations
 
+from accounting.contracts import Kind
+from accounting.ledger import Flow, World
 from agents.base import Firm, clip
-from model.contracts import Kind
-from model.ledger import Flow, World
 
 
 class Bank(Firm):

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from model.ledger import Flow, World
+from accounting.ledger import Flow, World
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 
 class Firm(mesa.Agent):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
+from accounting.contracts import Kind
+from accounting.ledger import Flow, World
 from agents.base import Firm, capacity_of, clip
-from model.contracts import Kind
-from model.ledger import Flow, World
 
 
 class CapacityOwner(Firm):

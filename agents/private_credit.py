@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from accounting.contracts import IS_DEBT, Status
+from accounting.ledger import World
 from agents.base import Firm, clip
-from model.contracts import IS_DEBT, Status
-from model.ledger import World
 
 
 class PrivateCreditFund(Firm):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import marks, settlement
-from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
-from model.economy import CreditLoopModel
-from model.ledger import ACCOUNTS, World
+from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
+from accounting.ledger import ACCOUNTS, World
+from economy import marks, settlement
+from economy.model import CreditLoopModel
 from params.loader import build_parameters
 
 # Share of each kind in a population of N synthetic firms (the calibrated 16 come on top). With the default

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.contracts import DEBT_KINDS, Kind, Status
-from model.ledger import ACCOUNTS, PNL_FLOWS, Flow
+from accounting.contracts import DEBT_KINDS, Kind, Status
+from accounting.ledger import ACCOUNTS, PNL_FLOWS, Flow
 
 DEBT = {int(k) for k in DEBT_KINDS}
 INCOME_FLOW = {

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from model.economy import CreditLoopModel  # noqa: E402
+from economy.model import CreditLoopModel  # noqa: E402
 from params.loader import build_parameters  # noqa: E402
 
 pytestmark = [
@@ -108,7 +108,7 @@ def _batch_run(replicates: int) -> None:
 
 
 def _model_only(task_and_config) -> float:
-    from model.runner import run_simulation
+    from economy.runner import run_simulation
 
     task, config = task_and_config
     params = build_parameters({**config["base"], **task.values}, tuple(config["shocks"]))

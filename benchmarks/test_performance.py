@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from accounting.clearing import clear
 from benchmarks import reference
 from benchmarks.books import (
     Snapshot,
@@ -26,9 +27,8 @@ from benchmarks.books import (
     population_model,
 )
 from benchmarks.conftest import record, record_value
-from model.clearing import clear
-from model.economy import CreditLoopModel
-from model.runner import run_simulation
+from economy.model import CreditLoopModel
+from economy.runner import run_simulation
 from params.loader import resolve
 
 AGENTS = (100, 1000, 10000)  # synthetic firms; about 10 contracts each

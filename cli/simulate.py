@@ -45,7 +45,7 @@ def configure(args) -> tuple[str, object]:
 
 
 def simulate(args) -> int:
-    from model.runner import run_simulation, run_twin, write_outputs
+    from economy.runner import run_simulation, run_twin, write_outputs
 
     name, params = configure(args)
     console = Console()

@@ -76,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     eng.add_argument(
         "--upload-code",
         action="store_true",
-        help="dask: ship model/agents/params/sweep to the workers (instead of installing them there)",
+        help="dask: ship accounting/agents/economy/params/sweep to the workers (instead of installing them there)",
     )
 
 

@@ -25,7 +25,7 @@ from sweep.store import SweepError
 from sweep.worker import RunOutput, code_version, execute, init_worker, ping
 
 ROOT = Path(__file__).resolve().parent.parent
-UPLOAD_PACKAGES = ("model", "agents", "params", "sweep")
+UPLOAD_PACKAGES = ("accounting", "agents", "economy", "params", "sweep")
 
 
 def cpu_count() -> int:
@@ -97,12 +97,12 @@ class LocalEngine(Engine):
         return f"local process pool, {self.workers} workers ({self.method})"
 
     def __enter__(self) -> LocalEngine:
-        import model.runner  # noqa: F401  (imported before forking, so workers start warm)
+        import economy.runner  # noqa: F401  (imported before forking, so workers start warm)
 
         self.method = self.start_method or _start_method()
         ctx = multiprocessing.get_context(self.method)
         if self.method == "forkserver":
-            ctx.set_forkserver_preload(["sweep.worker", "model.runner", "params.loader"])
+            ctx.set_forkserver_preload(["sweep.worker", "economy.runner", "params.loader"])
         self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker)
         # Start every worker now, before any progress-bar thread exists (fork must happen single-threaded).
         # Freezing the parent's objects first keeps the children's garbage collector off the pages they share

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 IDENT = ("run_id", "point", "replicate", "seed", "scenario", "circular")
 DATASETS = ("series", "agents", "events", "summary")  # summary last: its file marks a run as finished
-CODE_PACKAGES = ("model", "agents", "params")
+CODE_PACKAGES = ("accounting", "agents", "economy", "params")
 CODE_MODULES = ("sweep.grid", "sweep.designs", "sweep.worker")  # the parts of sweep that decide numbers
 
 
@@ -49,8 +49,8 @@ def execute(config: dict[str, Any], task) -> RunOutput:
 
 def run_tables(config: dict[str, Any], task) -> dict[str, pa.Table]:
     """The run's tables (series, summary, and agents/events when asked), ids and parameters on every row."""
-    from model.metrics import AMPLIFIED
-    from model.runner import run_simulation, run_twin
+    from economy.metrics import AMPLIFIED
+    from economy.runner import run_simulation, run_twin
     from params.loader import build_parameters, get_value
 
     params = build_parameters({**config["base"], **task.values}, tuple(config["shocks"]))

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
-from model import clearing
-from model.clearing import SOLVENCY_RTOL, ClearingResult, clear
+from accounting import clearing
+from accounting.clearing import SOLVENCY_RTOL, ClearingResult, clear
 
 # ---------------------------------------------------------------------------------------------------------
 # Reference helpers (deliberately naive, dense, written straight from the definitions)

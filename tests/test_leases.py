@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from model.contracts import Kind, Status
-from model.economy import CreditLoopModel
-from model.invariants import check
-from model.ledger import Flow
+from accounting.contracts import Kind, Status
+from accounting.invariants import check
+from accounting.ledger import Flow
+from economy.model import CreditLoopModel
 from params.loader import build_parameters
 
 LEASE_END = 16

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.contracts import Kind, Status
-from model.invariants import InvariantError, check
-from model.ledger import Flow, Ledger, LedgerError, World
+from accounting.contracts import Kind, Status
+from accounting.invariants import InvariantError, check
+from accounting.ledger import Flow, Ledger, LedgerError, World
 
 WORLD = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
 

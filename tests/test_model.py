@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.contracts import Kind
-from model.economy import CreditLoopModel
-from model.runner import run_simulation, run_twin
+from accounting.contracts import Kind
+from economy.model import CreditLoopModel
+from economy.runner import run_simulation, run_twin
 from params.loader import build_parameters, resolve, scenario_names
 from params.schema import Shock
 

@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from accounting import invariants
+from accounting.contracts import Kind, Status
 from agents.ai_lab import AILab
 from agents.bank import Bank
-from agents.coreweave import Neocloud
 from agents.hyperscaler import Hyperscaler
+from agents.neocloud import Neocloud
 from agents.private_credit import PrivateCreditFund
-from model import invariants
-from model.contracts import Kind, Status
-from model.economy import CreditLoopModel
-from model.runner import agent_frame, model_frame
+from economy.model import CreditLoopModel
+from economy.runner import agent_frame, model_frame
 from params.loader import build_parameters
 
 COUNTS = {"neoclouds": 400, "ai_labs": 300, "hyperscalers": 100, "funds": 100, "banks": 100}  # 1,000 firms

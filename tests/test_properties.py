@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.contracts import Kind
-from model.economy import CreditLoopModel
-from model.invariants import check
-from model.ledger import Flow, Ledger, World
+from accounting.contracts import Kind
+from accounting.invariants import check
+from accounting.ledger import Flow, Ledger, World
+from economy.model import CreditLoopModel
 from params.loader import build_parameters
 from params.schema import parameter_specs
 

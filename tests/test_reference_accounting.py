@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ is not an installed package
 
+from accounting.ledger import Flow
 from benchmarks import reference
 from benchmarks.books import accounting, open_quarter, population_model
-from model.ledger import Flow
 
 REL = 1e-9  # the two sum the same numbers in different orders
 

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from model import settlement
-from model.circularity import CircularityTracker
-from model.contracts import Kind, Status
-from model.events import EventLog
-from model.invariants import check
-from model.ledger import Ledger
+from accounting.contracts import Kind, Status
+from accounting.invariants import check
+from accounting.ledger import Ledger
+from economy import settlement
+from economy.circularity import CircularityTracker
+from economy.events import EventLog
 
 WORLD = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
 

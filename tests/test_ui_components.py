@@ -13,7 +13,7 @@ import pytest
 import solara
 from mesa.visualization.utils import update_counter
 
-from model.contracts import Kind, Status
+from accounting.contracts import Kind, Status
 from params.loader import read_scenario_file, scenario_names
 from params.schema import parameter_specs
 from visualization import controls, export, live

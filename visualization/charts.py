@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.contracts import INSTRUMENT_LABELS
-from model.events import quarter_label
-from model.metrics import INSTRUMENT_COLUMNS, amplification, summary
+from accounting.contracts import INSTRUMENT_LABELS
+from economy.events import quarter_label
+from economy.metrics import INSTRUMENT_COLUMNS, amplification, summary
 from visualization.style import KIND_COLORS, RENDER_LOCK, TWIN_LABEL, canvas_png, fmt
 
 BACKGROUNDS_KEPT = 120  # static chart backgrounds kept, about 0.6 MB each (see _BACKGROUNDS)

@@ -20,7 +20,7 @@ import solara
 import solara.lab
 from solara.alias import rv as v
 
-from model.events import quarter_label
+from economy.events import quarter_label
 from params.schema import GROUP_TITLES, ParamSpec, Shock, parameter_specs
 from visualization import live
 from visualization.style import fmt, humanize

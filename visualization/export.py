@@ -11,7 +11,7 @@ import io
 
 import pandas as pd
 
-from model.runner import model_frame
+from economy.runner import model_frame
 from params.loader import scenario_toml
 from visualization.live import LiveRun
 

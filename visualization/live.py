@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
-from model.economy import CreditLoopModel
-from model.runner import without_circular
+from economy.model import CreditLoopModel
+from economy.runner import without_circular
 from params.loader import (
     ParameterError,
     Scenario,

@@ -24,7 +24,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from model.contracts import DEBT_KIND_CODES, Kind, Status
+from accounting.contracts import DEBT_KIND_CODES, Kind, Status
 from visualization.style import (
     DEFAULT_COLOR,
     KIND_COLORS,

@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from model.contracts import INSTRUMENT_LABELS, Kind
+from accounting.contracts import INSTRUMENT_LABELS, Kind
 
 # matplotlib is not thread-safe; every session renders its figures under this lock (renders take milliseconds).
 RENDER_LOCK = threading.RLock()

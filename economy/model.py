@@ -12,20 +12,21 @@ import math
 import mesa
 import numpy as np
 
+from accounting import invariants
+from accounting.books import PartyColumns
+from accounting.contracts import IS_DEBT, IS_EXECUTORY, IS_HEDGE, Kind, Status
+from accounting.ledger import Flow, Ledger, World
 from agents.bank import Bank
 from agents.builder import CapacityOwner
 from agents.private_credit import PrivateCreditFund
-from model import invariants, marks, settlement
-from model.books import PartyColumns
-from model.circularity import CircularityTracker
-from model.contracts import IS_DEBT, IS_EXECUTORY, IS_HEDGE, Kind, Status
-from model.credit import CreditMarket
-from model.events import EventLog, quarter_label
-from model.initialisation import build_agents, open_books, scripted_deals
-from model.leases import spv_lease_ends
-from model.ledger import Flow, Ledger, World
-from model.market import Market
-from model.metrics import MODEL_SERIES, quarter_metrics
+from economy import marks, settlement
+from economy.circularity import CircularityTracker
+from economy.credit_market import CreditMarket
+from economy.events import EventLog, quarter_label
+from economy.initialisation import build_agents, open_books, scripted_deals
+from economy.leases import spv_lease_ends
+from economy.market import Market
+from economy.metrics import MODEL_SERIES, quarter_metrics
 from params.schema import Parameters
 
 WORLD_NAMES = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
@@ -82,7 +83,7 @@ class CreditLoopModel(mesa.Model):
         self.losses_total = 0.0
         self.retail_gw_total = 0.0
         build_agents(self)
-        from model.population import add_population
+        from economy.population import add_population
 
         add_population(self)
         self.market.resize(self.ledger.n_parties)

@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from model.books import Table
+from accounting.books import Table
 
 
 class Kind(IntEnum):

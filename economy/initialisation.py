@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from accounting.contracts import Kind
+from accounting.ledger import World
 from agents.ai_lab import AILab
 from agents.bank import Bank
-from agents.coreweave import Neocloud
+from agents.chip_vendor import ChipVendor
 from agents.hyperscaler import Hyperscaler
-from agents.nvidia import ChipVendor
+from agents.neocloud import Neocloud
 from agents.oracle import Oracle
 from agents.private_credit import PrivateCreditFund
-from model import population
-from model.contracts import Kind
-from model.ledger import World
+from economy import population
 from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES, loop_on
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 DISPLAY = {
     "meta": "Meta",

@@ -14,8 +14,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from model.books import Table
-from model.contracts import IS_DEBT, IS_TWO_SIDED, ContractBook, Kind, Status
+from accounting.books import Table
+from accounting.contracts import IS_DEBT, IS_TWO_SIDED, ContractBook, Kind, Status
 
 
 class World(IntEnum):

@@ -55,7 +55,7 @@ class ChipVendor(Firm):
         self.operating_cash_q = revenue - cost
 
     def pay_out(self) -> None:
-        from model.ledger import Flow, World
+        from accounting.ledger import Flow, World
 
         excess = self.cash - self.cash_target
         if excess > 0 and not self.in_default:

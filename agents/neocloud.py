@@ -7,8 +7,8 @@ capacity until it ends. Rules: docs/ODD.md, "Agents: neoclouds".
 
 from __future__ import annotations
 
+from accounting.contracts import Kind, Status
 from agents.builder import CapacityOwner
-from model.contracts import Kind, Status
 
 
 class Neocloud(CapacityOwner):

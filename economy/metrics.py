@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.contracts import INSTRUMENT_LABELS, IS_DEBT, Kind, Status
+from accounting.contracts import INSTRUMENT_LABELS, IS_DEBT, Kind, Status
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 INSTRUMENT_COLUMNS = {
     k: "debt_" + v.replace(" ", "_").replace("-", "_") for k, v in INSTRUMENT_LABELS.items()
@@ -104,7 +104,7 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     out["bank_capital_ratio_min"] = float(min(ratios))
     out["bank_capital_ratio_mean"] = float(np.mean(ratios))
     active = cap.view("active")
-    from model.marks import gpu_market_values
+    from economy.marks import gpu_market_values
 
     values = gpu_market_values(model)[active]
     cost = cap.view("gpu_cost")[active]

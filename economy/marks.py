@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.contracts import Kind, Status
+from accounting.contracts import Kind, Status
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 
 def mark(model: CreditLoopModel) -> None:

@@ -33,16 +33,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from accounting.contracts import Kind
 from agents.ai_lab import AILab
 from agents.bank import Bank
-from agents.coreweave import Neocloud
 from agents.hyperscaler import Hyperscaler
+from agents.neocloud import Neocloud
 from agents.private_credit import PrivateCreditFund
-from model.contracts import Kind
 from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 # kind -> (class, label of its firms, calibration keys of its templates)
 KINDS = {
@@ -65,7 +65,7 @@ def add_population(model: CreditLoopModel) -> None:
     """Add the synthetic firms the parameters ask for (none by default)."""
     if not enabled(model):
         return
-    from model.initialisation import DISPLAY
+    from economy.initialisation import DISPLAY
 
     pop, rng = model.p.population, model.rng
     for kind, (cls, label, templates) in KINDS.items():
@@ -184,7 +184,7 @@ def open_lab_loans(model: CreditLoopModel) -> None:
 def open_stakes(model: CreditLoopModel) -> None:
     """Opening stakes in synthetic firms, at their templates' fractions: Nvidia in neoclouds (L4) and in
     xAI-like labs (L7), a hyperscaler in each Anthropic-like lab (L6)."""
-    from model.initialisation import circular_on
+    from economy.initialisation import circular_on
 
     p, ci, ledger = model.p, model.p.circular, model.ledger
     nvidia = model.nvidia

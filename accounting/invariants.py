@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.contracts import IS_DEBT, IS_TWO_SIDED, Kind, Status
-from model.ledger import Ledger
+from accounting.contracts import IS_DEBT, IS_TWO_SIDED, Kind, Status
+from accounting.ledger import Ledger
 
 
 class InvariantError(AssertionError):

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import settlement
-from model.contracts import Kind
-from model.ledger import World
+from accounting.contracts import Kind
+from accounting.ledger import World
+from economy import settlement
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 
 def spv_lease_ends(model: CreditLoopModel) -> None:

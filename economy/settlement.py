@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from model.clearing import clear
-from model.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
-from model.ledger import Flow, World
+from accounting.clearing import clear
+from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
+from accounting.ledger import Flow, World
 
 if TYPE_CHECKING:
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 INCOME_FLOW = {
     Kind.COMPUTE: Flow.COMPUTE_FEE,

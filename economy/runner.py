@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from model.economy import CreditLoopModel
-from model.events import quarter_label
-from model.metrics import amplification, summary
+from economy.events import quarter_label
+from economy.metrics import amplification, summary
+from economy.model import CreditLoopModel
 from params.schema import Parameters
 
 

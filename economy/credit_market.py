@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.contracts import Kind, Status
-from model.ledger import World
+from accounting.contracts import Kind, Status
+from accounting.ledger import World
 
 if TYPE_CHECKING:
     from agents.base import Firm
-    from model.economy import CreditLoopModel
+    from economy.model import CreditLoopModel
 
 
 class CreditMarket:
@@ -38,7 +38,7 @@ class CreditMarket:
     def _syndicate(self, able: np.ndarray, appetite: np.ndarray) -> np.ndarray:
         """Population mode: a loan is shared by at most ``population.counterparties`` lenders, those with the most
         room (kept in list order). The calibrated economy's three funds and three banks all take part."""
-        from model.population import enabled
+        from economy.population import enabled
 
         k = self.model.p.population.counterparties
         if able.size <= k or not enabled(self.model):
