@@ -2,16 +2,18 @@
 
 Every contract has a *creditor* (the party that receives what the contract pays: lender, bond holder, stake
 holder, compute provider, backstop beneficiary, warrant holder, protection buyer) and a *debtor* (the party that
-pays: borrower, issuer, compute customer, guarantor, warrant writer). Either may be the outside world.
+pays: borrower, issuer, compute customer, guarantor, warrant writer, protection seller). Either may be the outside
+world.
 
-What each kind pays, and how each side values it, is vectorised over all rows of a kind (see ``docs/ODD.md``,
-"Contracts and the ledger"). :class:`Contract` gives a readable object view of one row for inspection, tests and
-the UI; the simulation itself works on whole columns.
+What each kind pays, and how each side values it, is vectorised over all rows of a kind (docs/ODD.md §2.3):
+debt carries its outstanding face in ``principal``; executory contracts (compute, backstop) and hedges (risk
+transfer, equity short) carry their remaining or covered amount in ``notional``, which is not a balance; stakes,
+warrants, shorts and protection carry each side's carrying value in ``value``. Only :mod:`accounting.ledger`
+writes the book; its columns are read-only everywhere else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -21,7 +23,7 @@ from accounting.books import Table
 
 class Kind(IntEnum):
     BOND = 0  # fixed coupon, bullet; a multi-tranche issue is one row per tranche
-    BANK_LOAN = 1  # reference rate + spread, bullet or amortising, leverage covenant
+    BANK_LOAN = 1  # reference rate + spread, bullet or amortising
     SPV_FACILITY = (
         2  # private-credit SPV: off the sponsor's balance sheet, lease rent back, residual guarantee
     )
@@ -58,6 +60,7 @@ IS_DEBT = kind_table(DEBT_KINDS)
 IS_EXECUTORY = kind_table((Kind.COMPUTE, Kind.BACKSTOP))
 IS_TWO_SIDED = kind_table((Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
 IS_HEDGE = kind_table((Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
+HAS_NOTIONAL = kind_table((Kind.COMPUTE, Kind.BACKSTOP, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
 INSTRUMENT_LABELS = {
     Kind.BOND: "bonds",
     Kind.BANK_LOAN: "bank loans",
@@ -68,7 +71,7 @@ INSTRUMENT_LABELS = {
 
 
 class ContractBook(Table):
-    """All contracts of a run, one row each."""
+    """All contracts of a run, one row each (read-only columns; the ledger writes)."""
 
     def __init__(self, capacity: int = 256):
         super().__init__(
@@ -77,24 +80,27 @@ class ContractBook(Table):
                 "status": np.int8,
                 "creditor": np.int32,
                 "debtor": np.int32,
-                "principal": np.float64,  # debt: outstanding face; compute/backstop: remaining notional
-                "value": np.float64,  # creditor-side carrying value (stakes, warrants, shorts, SRT)
-                "fixed_rate": np.float64,  # annual coupon for fixed-rate debt
+                "principal": np.float64,  # debt: outstanding face (a balance on both sides)
+                "notional": np.float64,  # compute: backlog; backstop: remaining cap; SRT/short: covered amount
+                "value": np.float64,  # carrying value of stakes, warrants, shorts, protection
+                "fixed_rate": np.float64,  # annual coupon of fixed-rate debt; SRT: annual premium
                 "spread": np.float64,  # annual spread over the reference rate for floating debt
                 "floating": np.bool_,
                 "amortising": np.bool_,
                 "start_q": np.int16,
                 "maturity_q": np.int16,
-                "gw": np.float64,  # compute: contracted GW; GPU loan: GW of collateral
-                "price": np.float64,  # compute: USD bn per GW-quarter; warrant: strike (USD/share)
-                "min_share": np.float64,  # compute: take-or-pay minimum share; backstop: per-quarter cap
-                "fraction": np.float64,  # stake: share of issuer; warrant: million shares vested
-                "extra": np.float64,  # warrant: million shares unvested; SPV: residual value guaranteed
+                "gw": np.float64,  # compute/backstop: contracted GW; GPU loan: GW of collateral
+                "price": np.float64,  # compute/backstop: USD bn per GW-quarter; warrant: strike; short: entry index
+                "min_share": np.float64,  # compute: take-or-pay minimum share
+                "fraction": np.float64,  # stake: share of the issuer; warrant: million shares vested
+                "unvested": np.float64,  # warrant: million shares still to vest
+                "residual_guarantee": np.float64,  # SPV facility: residual value the sponsor guarantees
+                "margin_call": np.float64,  # GPU loan: margin call due at the next settlement
                 "ltv_max": np.float64,  # GPU loan covenant
-                "collateral": np.int32,  # GPU loan / SPV: capacity cohort id (-1 none)
+                "collateral": np.int32,  # GPU loan: capacity cohort id (-1 none)
                 "off_balance_sheet": np.bool_,  # debt kept off the debtor's reported balance sheet
                 "loop": np.int8,  # the circular loop L1-L10 it belongs to (0 = none)
-                "due": np.float64,  # amount due in the current settlement
+                "due": np.float64,  # executory contracts: this quarter's invoice (set by the operating phase)
                 "past_due": np.float64,  # due but unpaid (only allowed with a recorded default)
             },
             capacity,
@@ -118,142 +124,7 @@ class ContractBook(Table):
         """Row ids (all statuses, increasing) where ``party`` is the debtor."""
         return self.index("debtor").rows(party)
 
-    def get(self, i: int) -> Contract:
-        return Contract.of(self, int(i))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Object views. These are read-only conveniences over a row; the vectorised rules live in model/settlement.py and
-# model/marks.py and are documented next to these classes' docstrings in docs/ODD.md.
-# --------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contract:
-    """One row of the book, as an object. ``creditor_value``/``debtor_value`` are each side's valuation."""
-
-    book: ContractBook
-    id: int
-
-    @staticmethod
-    def of(book: ContractBook, i: int) -> Contract:
-        return _CLASSES[Kind(int(book.kind[i]))](book, i)
-
-    def _col(self, name: str):
-        return getattr(self.book, name)[self.id].item()
-
-    kind = property(lambda self: Kind(self._col("kind")))
-    status = property(lambda self: Status(self._col("status")))
-    creditor = property(lambda self: self._col("creditor"))
-    debtor = property(lambda self: self._col("debtor"))
-    principal = property(lambda self: self._col("principal"))
-    start_q = property(lambda self: self._col("start_q"))
-    maturity_q = property(lambda self: self._col("maturity_q"))
-    off_balance_sheet = property(lambda self: self._col("off_balance_sheet"))
-    loop = property(lambda self: self._col("loop"))
-
-    @property
-    def creditor_value(self) -> float:
-        """Carrying value on the creditor's balance sheet (USD bn)."""
-        return self.principal
-
-    @property
-    def debtor_value(self) -> float:
-        """Carrying value on the debtor's balance sheet (USD bn, a liability)."""
-        return self.principal
-
-    def annual_rate(self, reference_rate: float) -> float:
-        return (
-            self._col("fixed_rate") + (reference_rate if self._col("floating") else 0.0) + self._col("spread")
-        )
-
-
-class Bond(Contract):
-    """Fixed coupon, bullet repayment at maturity; held by the bond market (outside investors) or a fund."""
-
-
-class BankLoan(Contract):
-    """Reference rate + spread; bullet or amortising; a net-leverage covenant the lender checks each quarter."""
-
-
-class PrivateCreditFacility(Contract):
-    """SPV debt: lease rent = interest + amortisation; off the sponsor's reported balance sheet; residual-value
-    guarantee (``extra``) owed by the sponsor if it walks away at lease end."""
-
-    residual_value_guarantee = property(lambda self: self._col("extra"))
-
-
-class GpuBackedLoan(Contract):
-    """Secured on a capacity cohort's GPUs at market value; LTV covenant; a margin call restores the LTV."""
-
-    ltv_max = property(lambda self: self._col("ltv_max"))
-    collateral = property(lambda self: self._col("collateral"))
-
-
-class ComputeContract(Contract):
-    """Take-or-pay: the customer owes GW x price per GW-quarter, at least ``min_share`` of it. Executory: neither
-    side carries it on the balance sheet; its remaining notional is disclosed as backlog."""
-
-    gw = property(lambda self: self._col("gw"))
-    price_per_gw_quarter = property(lambda self: self._col("price"))
-    min_share = property(lambda self: self._col("min_share"))
-    creditor_value = property(lambda self: 0.0)
-    debtor_value = property(lambda self: 0.0)
-
-
-class EquityStake(Contract):
-    """Share ``fraction`` of the issuer (debtor), worth fraction x issuer market value to the holder. On the
-    issuer's side it is paid-in equity, not a liability."""
-
-    fraction = property(lambda self: self._col("fraction"))
-    creditor_value = property(lambda self: self._col("value"))
-    debtor_value = property(lambda self: 0.0)
-
-
-class CapacityBackstop(Contract):
-    """The guarantor (debtor) buys the beneficiary's unsold capacity at the contract price, up to the remaining
-    cap (``principal``) and ``min_share`` per quarter, until ``maturity_q``. Executory: off both balance sheets."""
-
-    creditor_value = property(lambda self: 0.0)
-    debtor_value = property(lambda self: 0.0)
-
-
-class FinanceLease(Contract):
-    """Lessee's amortising lease liability to an outside lessor; the leased capacity is a right-of-use asset."""
-
-
-class Warrant(Contract):
-    """Holder's option on ``fraction`` million vested shares of the writer at strike ``price``; ``extra`` million
-    shares vest as purchases are made. Marked at intrinsic value."""
-
-    creditor_value = property(lambda self: self._col("value"))
-    debtor_value = property(lambda self: self._col("value"))
-
-
-class RiskTransfer(Contract):
-    """Synthetic risk transfer: the bank pays a premium and is paid losses on the covered amount (``principal``)."""
-
-    creditor_value = property(lambda self: self._col("value"))
-    debtor_value = property(lambda self: self._col("value"))
-
-
-class EquityShort(Contract):
-    """Short AI-equity basket: worth notional x (1 - index / index at entry) to the bank, settled quarterly."""
-
-    creditor_value = property(lambda self: self._col("value"))
-    debtor_value = property(lambda self: self._col("value"))
-
-
-_CLASSES = {
-    Kind.BOND: Bond,
-    Kind.BANK_LOAN: BankLoan,
-    Kind.SPV_FACILITY: PrivateCreditFacility,
-    Kind.GPU_LOAN: GpuBackedLoan,
-    Kind.COMPUTE: ComputeContract,
-    Kind.EQUITY_STAKE: EquityStake,
-    Kind.BACKSTOP: CapacityBackstop,
-    Kind.FINANCE_LEASE: FinanceLease,
-    Kind.WARRANT: Warrant,
-    Kind.RISK_TRANSFER: RiskTransfer,
-    Kind.EQUITY_SHORT: EquityShort,
-}
+    def annual_rate(self, i: int, reference_rate: float) -> float:
+        """The annual interest rate of debt contract ``i`` at the given reference rate."""
+        floating = reference_rate if self.floating[i] else 0.0
+        return float(self.fixed_rate[i] + floating + self.spread[i])

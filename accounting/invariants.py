@@ -7,6 +7,8 @@ the ledger's accounts, so a balance changed anywhere but through a ledger postin
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from accounting.contracts import IS_DEBT, IS_TWO_SIDED, Kind, Status
@@ -29,13 +31,18 @@ def _first_bad(ledger: Ledger, bad: np.ndarray, what: str, left, right) -> Invar
     )
 
 
+# per ledger: (journal lines summed, inflow, outflow, external) at the last check (kept here, not on the ledger,
+# so that nothing outside the ledger writes ledger state)
+_JOURNAL_TOTALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _journal_totals(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, float]:
     """Per party, all journalled inflows and outflows, and agents' net inflow from the outside world. Lines
     summed at the previous check are kept as running totals, so a check costs O(new lines), not O(journal);
     the totals restart from the first line whenever the journal is shorter than at the last check."""
     j, n = ledger.journal, ledger.n_parties
     start, inflow, outflow, external = 0, np.zeros(n), np.zeros(n), 0.0
-    cached = getattr(ledger, "_journal_totals", None)
+    cached = _JOURNAL_TOTALS.get(ledger)
     if cached is not None and cached[0] <= j.n and cached[1].size == n:
         start, inflow, outflow, external = cached[0], cached[1].copy(), cached[2].copy(), cached[3]
     payer, payee = j.payer[start : j.n], j.payee[start : j.n]
@@ -44,7 +51,7 @@ def _journal_totals(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, float]:
     outflow += np.bincount(payer, amount, n)
     payer_w, payee_w = ledger.is_world[payer], ledger.is_world[payee]
     external += amount[payer_w & ~payee_w].sum() - amount[~payer_w & payee_w].sum()
-    ledger._journal_totals = (j.n, inflow, outflow, external)
+    _JOURNAL_TOTALS[ledger] = (j.n, inflow, outflow, external)
     return inflow, outflow, external
 
 

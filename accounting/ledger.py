@@ -1,21 +1,25 @@
-"""The double-entry ledger: the only writer of cash, contract balances and capacity book values.
+"""The double-entry ledger: the only writer of cash, contract balances, contract terms and capacity book values.
 
 Each posting changes both sides at once: a payment debits the payer and credits the payee and is journalled
 (quarter, payer, payee, amount, flow, contract). Per party the ledger keeps the accounts of a balance sheet
 (cash, real assets, financial assets and liabilities, other assets and liabilities) and of equity (paid-in
 capital, retained earnings). The sub-ledgers (contract book, capacity book, journal) must always agree with the
-accounts; :mod:`model.invariants` checks that they do. Equations: docs/ODD.md, "Contracts and the ledger".
+accounts; :mod:`accounting.invariants` checks that they do. Every account and book column is exposed read-only
+(``ledger.cash[i] = x`` raises); the postings below are the only way to change them. docs/ODD.md §2.4.
 """
 
 from __future__ import annotations
 
 import math
 from enum import IntEnum
+from types import SimpleNamespace
 
 import numpy as np
 
-from accounting.books import Table
-from accounting.contracts import IS_DEBT, IS_TWO_SIDED, ContractBook, Kind, Status
+from accounting.books import read_only
+from accounting.capacity import CapacityBook
+from accounting.contracts import HAS_NOTIONAL, IS_DEBT, ContractBook, Kind, Status
+from accounting.journal import PNL_CODES, PNL_FLOWS, Flow, Journal
 
 
 class World(IntEnum):
@@ -29,71 +33,6 @@ class World(IntEnum):
 
 
 N_WORLD = len(World)
-
-
-class Flow(IntEnum):
-    """What a journal line is. Income-type flows move retained earnings on both sides."""
-
-    REVENUE = 0  # sale of goods or services (income to payee, expense to payer)
-    OPEX = 1
-    INTEREST = 2
-    COMPUTE_FEE = 4  # take-or-pay invoice
-    BACKSTOP = 5
-    REVENUE_SHARE = 6
-    DIVIDEND = 7  # distribution to shareholders
-    SRT_PREMIUM = 8
-    HEDGE = 9  # short / protection settlement
-    PRINCIPAL = 20  # balance-sheet flows from here on: no P&L effect
-    DRAWDOWN = 21
-    EQUITY_PURCHASE = 22
-    CAPACITY_PURCHASE = 23
-    ASSET_SALE = 24
-    CAPITAL_CONTRIBUTION = 25
-    REDEMPTION = 26
-    WARRANT_EXERCISE = 27
-
-
-PNL_FLOWS = frozenset(f for f in Flow if f < Flow.PRINCIPAL)
-_PNL_CODES = frozenset(int(f) for f in PNL_FLOWS)
-
-
-class CapacityBook(Table):
-    """Data-centre capacity cohorts: one row per (owner, vintage) purchase of GW."""
-
-    def __init__(self, capacity: int = 256):
-        super().__init__(
-            {
-                "owner": np.int32,
-                "vintage_q": np.int16,
-                "ready_q": np.int16,  # quarter the shell is built and can be energised
-                "gw": np.float64,
-                "energised": np.bool_,
-                "gpu_cost": np.float64,
-                "shell_cost": np.float64,
-                "gpu_book": np.float64,
-                "shell_book": np.float64,
-                "active": np.bool_,
-            },
-            capacity,
-        )
-
-    def book_value(self) -> np.ndarray:
-        return self.view("gpu_book") + self.view("shell_book")
-
-
-class Journal(Table):
-    def __init__(self, capacity: int = 4096):
-        super().__init__(
-            {
-                "quarter": np.int16,
-                "payer": np.int32,
-                "payee": np.int32,
-                "amount": np.float64,
-                "flow": np.int8,
-                "contract": np.int32,
-            },
-            capacity,
-        )
 
 
 class LedgerError(RuntimeError):
@@ -129,10 +68,12 @@ class Ledger:
         self.names: list[str] = list(names)
         self._party_of_name = {name: i for i, name in enumerate(self.names)}
         n = len(self.names)
-        # the per-party accounts are views of the first n entries of buffers that grow by doubling
+        # the per-party accounts are views of the first n entries of buffers that grow by doubling; ``_acc``
+        # holds the writable views, the public attributes read-only views of the same memory
         self._buffers: dict[str, np.ndarray] = {}
+        self._acc = SimpleNamespace()
         self._reserve(n, max(n, 64))
-        self.is_world[:N_WORLD] = True  # defaulted: a recorded default (set by settlement)
+        self._acc.is_world[:N_WORLD] = True
         self.contracts = ContractBook()
         self.capacity = CapacityBook()
         self.journal = Journal()
@@ -156,7 +97,8 @@ class Ledger:
                 if buf is not None:
                     new[: buf.size] = buf
                 buf = self._buffers[attr] = new
-            setattr(self, attr, buf[:n])
+            setattr(self._acc, attr, buf[:n])
+            setattr(self, attr, read_only(buf[:n]))
 
     def add_party(self, name: str) -> int:
         """A new party with empty accounts (amortised O(1): the account buffers grow by doubling)."""
@@ -174,18 +116,16 @@ class Ledger:
         capital, so the opening sheet balances by construction and every later change goes through postings."""
         if self.journal.n or self.quarter:
             raise LedgerError("opening balances can only be set before the first posting")
-        self.cash[party] += cash
-        self.cash_at_open[party] += cash
-        self.other_assets[party] += other_assets
-        self.other_liabs[party] += other_liabs
-        self.paid_in[party] += cash + other_assets - other_liabs
+        a = self._acc
+        a.cash[party] += cash
+        a.cash_at_open[party] += cash
+        a.other_assets[party] += other_assets
+        a.other_liabs[party] += other_liabs
+        a.paid_in[party] += cash + other_assets - other_liabs
 
-    def _journal(self, payer, payee, amount, flow, contract) -> None:
-        payer, payee, amount = np.atleast_1d(payer), np.atleast_1d(payee), np.atleast_1d(amount)
-        count = amount.size
-        self.journal.extend(
-            count, quarter=self.quarter, payer=payer, payee=payee, amount=amount, flow=flow, contract=contract
-        )
+    def record_default(self, party: int) -> None:
+        """A recorded default: the party may now carry past-due amounts (invariant 5). Never cleared."""
+        self._acc.defaulted[party] = True
 
     # -- payments ----------------------------------------------------------------------------------------------
     def pay(self, payer: int, payee: int, amount: float, flow: Flow, contract: int = -1) -> None:
@@ -198,24 +138,14 @@ class Ledger:
             return
         if payer == payee:
             raise LedgerError(f"{self.names[payer]} cannot pay itself ({flow.name})")
-        self.cash[payer] -= amount
-        self.cash[payee] += amount
+        a = self._acc
+        a.cash[payer] -= amount
+        a.cash[payee] += amount
         code = int(flow)
-        if code in _PNL_CODES:
-            self.retained[payer] -= amount
-            self.retained[payee] += amount
-        # one journal line, written in place (the scalar path of _journal)
-        j = self.journal
-        i = j.n
-        if i + 1 > j._cap:
-            j._grow(i + 1)
-        j.quarter[i] = self.quarter
-        j.payer[i] = payer
-        j.payee[i] = payee
-        j.amount[i] = amount
-        j.flow[i] = code
-        j.contract[i] = contract
-        j.n = i + 1
+        if code in PNL_CODES:
+            a.retained[payer] -= amount
+            a.retained[payee] += amount
+        self.journal.line(self.quarter, payer, payee, amount, code, contract)
 
     def pay_many(self, payers, payees, amounts, flow: Flow, contracts=-1) -> None:
         """Vectorised :meth:`pay` for many lines of the same flow."""
@@ -232,10 +162,19 @@ class Ledger:
         n = self.n_parties
         out = np.bincount(payers, amounts, n)
         inc = np.bincount(payees, amounts, n)
-        self.cash += inc - out
+        a = self._acc
+        a.cash += inc - out
         if flow in PNL_FLOWS:
-            self.retained += inc - out
-        self._journal(payers, payees, amounts, int(flow), contracts)
+            a.retained += inc - out
+        self.journal.extend(
+            amounts.size,
+            quarter=self.quarter,
+            payer=payers,
+            payee=payees,
+            amount=amounts,
+            flow=int(flow),
+            contract=contracts,
+        )
 
     def contribute(self, investor: int, firm: int, amount: float) -> None:
         """New paid-in capital from the outside world (fund subscriptions, share sales to outside investors).
@@ -243,12 +182,12 @@ class Ledger:
         if not self.is_world[investor]:
             raise LedgerError(f"{self.names[investor]} must buy equity through an EQUITY_STAKE contract")
         self.pay(investor, firm, amount, Flow.CAPITAL_CONTRIBUTION)
-        self.paid_in[firm] += amount
+        self._acc.paid_in[firm] += amount
 
     def redeem(self, firm: int, investor: int, amount: float) -> None:
         """Return paid-in capital to outside investors (fund redemptions, buybacks)."""
         self.pay(firm, investor, amount, Flow.REDEMPTION)
-        self.paid_in[firm] -= amount
+        self._acc.paid_in[firm] -= amount
 
     # -- contracts ---------------------------------------------------------------------------------------------
     def open_contract(
@@ -258,6 +197,7 @@ class Ledger:
         debtor: int,
         *,
         principal: float = 0.0,
+        notional: float = 0.0,
         cash: float = 0.0,
         start_q: int | None = None,
         maturity_q: int = 0,
@@ -267,15 +207,20 @@ class Ledger:
     ) -> int:
         """Create a contract. ``cash`` is what the creditor pays the debtor at signing (a loan drawdown, the price
         of a stake). Debt: the principal is booked on both sides and drawn in full. Stake: the holder books
-        ``cash`` as the stake's value and the issuer books it as paid-in capital. ``opening=True`` books a
+        ``cash`` as the stake's value and the issuer books it as paid-in capital. Executory contracts and hedges
+        carry a ``notional`` (backlog, cap, covered amount), which is not a balance. ``opening=True`` books a
         position that already exists at the start (no cash moves; it enters both sides' opening capital)."""
         if creditor == debtor:
             raise LedgerError(f"{self.names[creditor]} cannot contract with itself ({kind.name})")
-        if principal < 0 or cash < 0:
-            raise LedgerError(f"{kind.name}: principal {principal} and cash {cash} must be non-negative")
+        if principal < 0 or cash < 0 or notional < 0:
+            raise LedgerError(f"{kind.name}: principal, notional and cash must be non-negative")
         if opening and (self.journal.n or self.quarter):
             raise LedgerError("opening positions can only be booked before the first posting")
-        is_debt = kind in (Kind.BOND, Kind.BANK_LOAN, Kind.SPV_FACILITY, Kind.GPU_LOAN, Kind.FINANCE_LEASE)
+        is_debt = bool(IS_DEBT[kind])
+        if principal and not is_debt:
+            raise LedgerError(f"{kind.name} is not debt: it carries a notional, not a principal")
+        if notional and not HAS_NOTIONAL[kind]:
+            raise LedgerError(f"{kind.name} carries no notional")
         if is_debt and not opening and abs(cash - principal) > 1e-9:
             raise LedgerError(
                 f"{kind.name}: a new loan is drawn in full (cash {cash} != principal {principal})"
@@ -288,27 +233,29 @@ class Ledger:
             creditor=creditor,
             debtor=debtor,
             principal=principal,
+            notional=notional,
             start_q=start,
             maturity_q=maturity_q,
             loop=loop,
             **terms,
         )
+        a = self._acc
         if is_debt:
-            self.fin_assets[creditor] += principal
-            self.fin_liabs[debtor] += principal
+            a.fin_assets[creditor] += principal
+            a.fin_liabs[debtor] += principal
             if opening:
-                self.paid_in[creditor] += principal
-                self.paid_in[debtor] -= principal
+                a.paid_in[creditor] += principal
+                a.paid_in[debtor] -= principal
             else:
                 self.pay(creditor, debtor, cash, Flow.DRAWDOWN, cid)
         elif kind is Kind.EQUITY_STAKE:
-            self.contracts.value[cid] = cash
-            self.fin_assets[creditor] += cash
+            self.contracts._mut.value[cid] = cash
+            a.fin_assets[creditor] += cash
             if opening:
-                self.paid_in[creditor] += cash  # the issuer's side is inside its opening book equity already
+                a.paid_in[creditor] += cash  # the issuer's side is inside its opening book equity already
             else:
                 self.pay(creditor, debtor, cash, Flow.EQUITY_PURCHASE, cid)
-                self.paid_in[debtor] += cash
+                a.paid_in[debtor] += cash
         elif cash:
             raise LedgerError(f"{kind.name} contracts carry no cash at signing")
         return cid
@@ -324,23 +271,23 @@ class Ledger:
         self._reduce_principal(ids, amounts)
 
     def _reduce_principal(self, ids, amounts) -> None:
-        c = self.contracts
+        c, principal = self.contracts, self.contracts._mut.principal
         n = self.n_parties
         if ids.size < 2 or bool((ids[1:] > ids[:-1]).all()):  # distinct ids (settlement's): one gather each
-            c.principal[ids] = np.maximum(c.principal[ids] - amounts, 0.0)
+            principal[ids] = np.maximum(principal[ids] - amounts, 0.0)
         else:
-            np.subtract.at(c.principal, ids, amounts)
-            c.principal[ids] = np.maximum(c.principal[ids], 0.0)
-        self.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
-        self.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
+            np.subtract.at(principal, ids, amounts)
+            principal[ids] = np.maximum(principal[ids], 0.0)
+        self._acc.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
+        self._acc.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
 
     def write_down(self, ids, amounts) -> None:
         """Debt forgiven in a restructuring: the creditor's loss is the debtor's gain."""
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         amounts = np.minimum(np.atleast_1d(np.asarray(amounts, dtype=float)), self.contracts.principal[ids])
         c, n = self.contracts, self.n_parties
-        self.retained -= np.bincount(c.creditor[ids], amounts, n)
-        self.retained += np.bincount(c.debtor[ids], amounts, n)
+        self._acc.retained -= np.bincount(c.creditor[ids], amounts, n)
+        self._acc.retained += np.bincount(c.debtor[ids], amounts, n)
         self._reduce_principal(ids, amounts)
 
     def revalue(self, ids, new_values) -> None:
@@ -349,15 +296,15 @@ class Ledger:
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         if ids.size == 0:
             return
-        c, n = self.contracts, self.n_parties
+        c, n, a = self.contracts, self.n_parties, self._acc
         delta = np.asarray(new_values, dtype=float) - c.value[ids]
-        c.value[ids] = new_values
+        c._mut.value[ids] = new_values
         cred, debt = c.creditor[ids], c.debtor[ids]
-        self.fin_assets += np.bincount(cred, delta, n)
-        self.retained += np.bincount(cred, delta, n)
+        a.fin_assets += np.bincount(cred, delta, n)
+        a.retained += np.bincount(cred, delta, n)
         two_sided = c.kind[ids] != Kind.EQUITY_STAKE
-        self.fin_liabs += np.bincount(debt[two_sided], delta[two_sided], n)
-        self.retained -= np.bincount(debt[two_sided], delta[two_sided], n)
+        a.fin_liabs += np.bincount(debt[two_sided], delta[two_sided], n)
+        a.retained -= np.bincount(debt[two_sided], delta[two_sided], n)
 
     def cash_settle(self, ids, amounts, flow: Flow) -> None:
         """Pay out part of a two-sided contract's value (a protection claim, a warrant exercise, a short's gain).
@@ -368,16 +315,11 @@ class Ledger:
         pos = amounts > 0
         self.pay_many(c.debtor[ids][pos], c.creditor[ids][pos], amounts[pos], Flow.PRINCIPAL, ids[pos])
         self.pay_many(c.creditor[ids][~pos], c.debtor[ids][~pos], -amounts[~pos], Flow.PRINCIPAL, ids[~pos])
-        c.value[ids] -= amounts
-        self.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
-        self.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
-        self._relabel_last(flow, int(ids.size))
-
-    def _relabel_last(self, flow: Flow, count: int) -> None:
-        # cash_settle books through pay_many with a balance-sheet flow; keep the journal's label meaningful
-        j = self.journal
-        lo = max(0, j.n - count)
-        j.flow[lo : j.n] = int(flow)
+        c._mut.value[ids] -= amounts
+        self._acc.fin_assets -= np.bincount(c.creditor[ids], amounts, n)
+        self._acc.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
+        # booked through pay_many with a balance-sheet flow; keep the journal's label meaningful
+        self.journal.relabel_last(int(ids.size), int(flow))
 
     def close(self, ids, status: Status) -> None:
         """End contracts whose balances are already zero (matured, terminated, resolved in default)."""
@@ -388,8 +330,64 @@ class Ledger:
         if live.any():
             bad = ids[live][0]
             raise LedgerError(f"contract {bad} ({Kind(int(c.kind[bad])).name}) still carries a balance")
-        c.status[ids] = int(status)
-        c.principal[ids[~IS_DEBT[c.kind[ids]]]] = 0.0
+        c._mut.status[ids] = int(status)
+        c._mut.notional[ids] = 0.0
+
+    # -- contract terms (not balances, but written here too, so the book has a single writer) -----------------
+    def invoice(self, ids, amounts) -> None:
+        """This quarter's invoices of executory contracts (compute fees, backstop purchases), paid in settlement."""
+        self.contracts._mut.due[ids] = amounts
+
+    def run_down(self, ids, amounts) -> None:
+        """Reduce the notional of contracts (compute backlog invoiced, backstop cap or protection used up)."""
+        notional = self.contracts._mut.notional
+        notional[ids] = np.maximum(notional[ids] - amounts, 0.0)
+
+    def settled(self, ids, unpaid) -> None:
+        """After settlement: what was not paid is past due, invoices are cleared, margin calls met or in default."""
+        c = self.contracts._mut
+        c.past_due[ids] += np.where(unpaid > 1e-9, unpaid, 0.0)
+        c.due[ids] = 0.0
+        c.margin_call[ids] = 0.0
+
+    def clear_past_due(self, ids) -> None:
+        """Past-due amounts forgiven or rescheduled in a restructuring or liquidation."""
+        self.contracts._mut.past_due[ids] = 0.0
+
+    def reschedule(self, ids, maturity_q) -> None:
+        """New maturities (restructuring, an SPV whose sponsor walks away and owes at once)."""
+        self.contracts._mut.maturity_q[ids] = maturity_q
+
+    def call_margin(self, ids, amounts) -> None:
+        """The LTV covenant's margin calls, due at the next settlement (a covenant state, not a balance)."""
+        self.contracts._mut.margin_call[ids] = amounts
+
+    def secure(self, loans, cohort: int) -> None:
+        """Secure GPU-backed loans on a capacity cohort (the loans are sized on it)."""
+        c = self.contracts._mut
+        c.collateral[loans] = cohort
+        c.gw[loans] = self.capacity.gw[cohort]
+
+    def release_collateral(self, loans) -> None:
+        """The collateral of these loans is seized or gone: they are unsecured from now on."""
+        self.contracts._mut.collateral[loans] = -1
+
+    def dilute(self, stakes, factor: float) -> None:
+        """New shares issued: existing stakes shrink to ``factor`` of their share of the issuer."""
+        self.contracts._mut.fraction[stakes] *= factor
+
+    def vest(self, warrant: int, shares: float) -> None:
+        """Warrant shares vest (million shares); their value follows at the next mark, through :meth:`revalue`."""
+        c = self.contracts._mut
+        c.unvested[warrant] -= shares
+        c.fraction[warrant] += shares
+
+    def exercise(self, warrant: int) -> float:
+        """Exercise every vested share of a warrant and sell it: the writer pays out its value. Returns it."""
+        value = float(self.contracts.value[warrant])
+        self.cash_settle([warrant], [value], Flow.WARRANT_EXERCISE)
+        self.contracts._mut.fraction[warrant] = 0.0
+        return value
 
     # -- capacity ----------------------------------------------------------------------------------------------
     def buy_capacity(
@@ -421,9 +419,9 @@ class Ledger:
         for party, amount in sellers:
             self.pay(owner, party, amount, Flow.REVENUE)
             # the buyer capitalises what it paid: undo the expense side of REVENUE for the buyer
-            self.retained[owner] += amount
-        self.real_assets[owner] += total
-        self.journal.flow[self.journal.n - len(sellers) : self.journal.n] = int(Flow.CAPACITY_PURCHASE)
+            self._acc.retained[owner] += amount
+        self._acc.real_assets[owner] += total
+        self.journal.relabel_last(len(sellers), int(Flow.CAPACITY_PURCHASE))
         return cid
 
     def open_capacity(self, owner: int, gw: float, gpu_book: float, shell_book: float, vintage_q: int) -> int:
@@ -442,36 +440,40 @@ class Ledger:
             shell_book=shell_book,
             active=True,
         )
-        self.real_assets[owner] += gpu_book + shell_book
-        self.paid_in[owner] += gpu_book + shell_book
+        self._acc.real_assets[owner] += gpu_book + shell_book
+        self._acc.paid_in[owner] += gpu_book + shell_book
         return cid
+
+    def energise(self, cohorts) -> None:
+        """Connect built cohorts to the grid: from now on they can earn."""
+        self.capacity._mut.energised[cohorts] = True
 
     def depreciate(self, gpu_amounts: np.ndarray, shell_amounts: np.ndarray) -> None:
         """Book depreciation on every cohort (arrays over the capacity book)."""
         cap, n = self.capacity, self.n_parties
         gpu = np.minimum(gpu_amounts, cap.view("gpu_book"))
         shell = np.minimum(shell_amounts, cap.view("shell_book"))
-        cap.view("gpu_book")[:] -= gpu
-        cap.view("shell_book")[:] -= shell
+        cap._mut.gpu_book[: cap.n] -= gpu
+        cap._mut.shell_book[: cap.n] -= shell
         per_party = np.bincount(cap.view("owner"), gpu + shell, n)
-        self.real_assets -= per_party
-        self.retained -= per_party
+        self._acc.real_assets -= per_party
+        self._acc.retained -= per_party
 
     def sell_capacity(self, cohort: int, buyer: int, price: float, share: float = 1.0) -> None:
         """Sell ``share`` of a cohort at ``price`` (fire sale, collateral seizure). The seller books the gain or
         loss against book value; an agent buyer carries it at the price paid; the outside world retires it."""
-        cap = self.capacity
+        cap, w = self.capacity, self.capacity._mut
         seller = int(cap.owner[cohort])
         book = share * (cap.gpu_book[cohort] + cap.shell_book[cohort])
         if price > 0:
             self.pay(buyer, seller, price, Flow.ASSET_SALE)
-        self.real_assets[seller] -= book
-        self.retained[seller] += price - book
+        self._acc.real_assets[seller] -= book
+        self._acc.retained[seller] += price - book
         moved = {k: share * getattr(cap, k)[cohort] for k in ("gw", "gpu_cost", "shell_cost")}
         for k in ("gw", "gpu_cost", "shell_cost", "gpu_book", "shell_book"):
-            getattr(cap, k)[cohort] *= 1.0 - share
+            getattr(w, k)[cohort] *= 1.0 - share
         if share >= 1.0 - 1e-12:
-            cap.active[cohort] = False
+            w.active[cohort] = False
         if not self.is_world[buyer]:
             gpu_share = cap.gpu_cost[cohort] / max(cap.gpu_cost[cohort] + cap.shell_cost[cohort], 1e-12)
             self.capacity.append(
@@ -486,29 +488,19 @@ class Ledger:
                 shell_book=price * (1 - gpu_share),
                 active=True,
             )
-            self.real_assets[buyer] += price
+            self._acc.real_assets[buyer] += price
 
     def impair_capacity(self, cohorts, gpu_amounts) -> None:
         """Write GPUs down (technology shock): a loss for the owner."""
         cohorts = np.atleast_1d(np.asarray(cohorts, dtype=np.int64))
         cap = self.capacity
         amounts = np.minimum(np.atleast_1d(gpu_amounts), cap.gpu_book[cohorts])
-        np.subtract.at(cap.gpu_book, cohorts, amounts)
+        np.subtract.at(cap._mut.gpu_book, cohorts, amounts)
         per = np.bincount(cap.owner[cohorts], amounts, self.n_parties)
-        self.real_assets -= per
-        self.retained -= per
+        self._acc.real_assets -= per
+        self._acc.retained -= per
 
-    # -- derived balance sheets --------------------------------------------------------------------------------
-    def debt_by_party(self, off_balance_sheet: bool | None = None, kinds=None) -> np.ndarray:
-        """Outstanding debt owed by each party (optionally only on/off balance sheet or some kinds)."""
-        c = self.contracts
-        mask = (c.view("status") == Status.ACTIVE) & IS_DEBT[c.view("kind")]
-        if off_balance_sheet is not None:
-            mask &= c.view("off_balance_sheet") == off_balance_sheet
-        if kinds is not None:
-            mask &= np.isin(c.view("kind"), [int(k) for k in kinds])
-        return np.bincount(c.view("debtor")[mask], c.view("principal")[mask], self.n_parties)
-
+    # -- derived -----------------------------------------------------------------------------------------------
     def total_assets(self) -> np.ndarray:
         return self.cash + self.real_assets + self.fin_assets + self.other_assets
 
@@ -520,45 +512,26 @@ class Ledger:
         return self.paid_in + self.retained
 
     def balance_sheet(self, party: int) -> dict[str, float]:
-        """One party's balance sheet, derived from the books, with on- and off-balance-sheet debt apart.
-        Reads only the party's own rows (per-party indexes), in book order, so the sums equal full-book sums."""
-        c, cap = self.contracts, self.capacity
-        cred_rows, debt_rows_all = c.of_creditor(party), c.of_debtor(party)
+        """One party's balance sheet (:func:`accounting.balance_sheet.balance_sheet`)."""
+        from accounting.balance_sheet import balance_sheet
 
-        def side(rows):
-            kinds = c.kind[rows]
-            live = c.status[rows] == Status.ACTIVE
-            return rows, kinds, live
+        return balance_sheet(self, party)
 
-        def s(rows, mask, col="principal"):
-            return float(getattr(c, col)[rows][mask].sum())
-
-        cr, ck, cl = side(cred_rows)
-        dr, dk, dl = side(debt_rows_all)
-        owned = cap.index("owner").rows(party)
-        own = cap.active[owned]
-        debt = dl & IS_DEBT[dk]
-        off = c.off_balance_sheet[dr]
+    # -- replay (benchmarks run the same quarter round after round) -----------------------------------------------
+    def snapshot(self) -> dict:
+        """A copy of every account and book, for :meth:`restore`."""
         return {
-            "cash": float(self.cash[party]),
-            "gpus": float(cap.gpu_book[owned][own].sum()),
-            "data_centres": float(cap.shell_book[owned][own].sum()),
-            "loans_and_bonds_held": s(cr, cl & IS_DEBT[ck]),
-            "equity_stakes": s(cr, cl & (ck == Kind.EQUITY_STAKE), "value"),
-            "derivatives_and_protection": s(cr, cl & IS_TWO_SIDED[ck], "value"),
-            "other_assets": float(self.other_assets[party]),
-            "total_assets": float(
-                self.cash[party] + self.real_assets[party] + self.fin_assets[party] + self.other_assets[party]
-            ),
-            "bonds": s(dr, debt & (dk == Kind.BOND)),
-            "bank_loans_on_bs": s(dr, debt & (dk == Kind.BANK_LOAN) & ~off),
-            "gpu_backed_loans": s(dr, debt & (dk == Kind.GPU_LOAN)),
-            "finance_leases": s(dr, debt & (dk == Kind.FINANCE_LEASE)),
-            "off_balance_sheet_debt": s(dr, debt & off),
-            "written_derivatives": s(dr, dl & IS_TWO_SIDED[dk], "value"),
-            "other_liabilities": float(self.other_liabs[party]),
-            "total_liabilities": float(self.fin_liabs[party] + self.other_liabs[party]),
-            "equity": float(self.paid_in[party] + self.retained[party]),
-            "paid_in_capital": float(self.paid_in[party]),
-            "retained_earnings": float(self.retained[party]),
+            "accounts": {name: getattr(self, name).copy() for name in (*ACCOUNTS, "defaulted")},
+            "books": {t: (t.n, t.columns()) for t in (self.contracts, self.capacity)},
+            "journal_n": self.journal.n,
         }
+
+    def restore(self, snap: dict) -> None:
+        """Put the books back as :meth:`snapshot` found them (journal lines written since are cut)."""
+        for name, values in snap["accounts"].items():
+            getattr(self._acc, name)[:] = values
+        for table, (n, columns) in snap["books"].items():
+            if table.n != n:
+                raise LedgerError("restore: rows were added since the snapshot")
+            table._restore(n, columns)
+        self.journal._restore(snap["journal_n"], {})

@@ -154,7 +154,7 @@ class AILab(CapacityOwner):
                 Kind.COMPUTE,
                 provider,
                 self.party,
-                principal=gw * price * term,
+                notional=gw * price * term,
                 gw=gw,
                 price=price,
                 min_share=min_share,
@@ -197,10 +197,9 @@ class AILab(CapacityOwner):
             return
         book = m.ledger.contracts
         for cid in self._live_warrants():
-            if book.extra[cid] > 0:
-                vest = min(book.extra[cid], c.amd_warrant_shares_m * gw / max(c.amd_gw_total, 1e-9))
-                book.extra[cid] -= vest
-                book.fraction[cid] += vest  # value follows at the next mark, through the ledger
+            if book.unvested[cid] > 0:
+                vest = min(book.unvested[cid], c.amd_warrant_shares_m * gw / max(c.amd_gw_total, 1e-9))
+                m.ledger.vest(cid, vest)
 
     def _live_warrants(self) -> list[int]:
         """Active warrants the lab holds, in book order (from the per-creditor index)."""
@@ -215,9 +214,7 @@ class AILab(CapacityOwner):
         book = m.ledger.contracts
         for cid in self._live_warrants():
             if book.value[cid] > 0:
-                value = float(book.value[cid])
-                m.ledger.cash_settle([cid], [value], Flow.WARRANT_EXERCISE)
-                book.fraction[cid] = 0.0
+                value = m.ledger.exercise(cid)
                 m.circularity.provide(int(World.AMD), self.party, value)
                 m.log(
                     "warrant",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
-from accounting.ledger import ACCOUNTS, World
+from accounting.ledger import World
 from economy import marks, settlement
 from economy.model import CreditLoopModel
 from params.loader import build_parameters
@@ -54,29 +54,17 @@ def accounting(model: CreditLoopModel) -> None:
 
 
 class Snapshot:
-    """Everything one quarter's accounting writes, so the same quarter can be replayed round after round."""
+    """Everything one quarter's accounting writes, so the same quarter can be replayed round after round: the
+    ledger's accounts and books (through the ledger's own snapshot), the circularity tracker and the event log."""
 
     def __init__(self, model: CreditLoopModel):
-        ledger = model.ledger
-        self.accounts = {name: getattr(ledger, name).copy() for name in (*ACCOUNTS, "defaulted")}
-        self.tables = {
-            table: (table.n, {name: table.view(name).copy() for name in table._dtypes})
-            for table in (ledger.contracts, ledger.capacity)
-        }
-        self.journal_n = ledger.journal.n
+        self.books = model.ledger.snapshot()
         circ = model.circularity
         self.circularity = (dict(circ.provided), circ.sales_q, circ.circular_q)
         self.events = len(model.events.events)
 
     def restore(self, model: CreditLoopModel) -> None:
-        ledger = model.ledger
-        for name, values in self.accounts.items():
-            getattr(ledger, name)[:] = values
-        for table, (n, columns) in self.tables.items():
-            assert table.n == n, "the quarter's accounting must not add rows"
-            for name, values in columns.items():
-                table.view(name)[:] = values
-        ledger.journal.n = self.journal_n
+        model.ledger.restore(self.books)
         circ = model.circularity
         provided, circ.sales_q, circ.circular_q = self.circularity
         circ.provided.clear()
@@ -90,8 +78,8 @@ def floor_inputs(model: CreditLoopModel) -> dict:
     ledger, c, cap, m = model.ledger, model.ledger.contracts, model.ledger.capacity, model.market
     t = model.p.technology
     return {
-        **{name: c.view(name) for name in c._dtypes},
-        **{f"cap_{name}": cap.view(name) for name in cap._dtypes},
+        **{name: c.view(name) for name in c.column_names()},
+        **{f"cap_{name}": cap.view(name) for name in cap.column_names()},
         "n": ledger.n_parties,
         "q": model.quarter,
         "reference_rate": m.reference_rate,

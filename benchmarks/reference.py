@@ -1,6 +1,6 @@
 """The reference: one quarter's accounting written the straightforward way, one agent and one contract at a time.
 
-This is what the model's vectorised code (:func:`model.settlement.settle`, :func:`model.marks.mark_contracts`)
+This is what the model's vectorised code (:func:`economy.settlement.settle`, :func:`economy.marks.mark_contracts`)
 does, restated as plain Python objects and loops, in the order a textbook would: for each contract, what falls
 due (interest = principal x rate / 4 from the quarter after signing, principal at maturity, linear amortisation
 before it, margin calls on GPU loans, compute and backstop invoices, SRT premiums), paid from debtor to creditor
@@ -49,6 +49,7 @@ class Contract:
     creditor: int
     debtor: int
     principal: float
+    notional: float
     value: float
     fixed_rate: float
     spread: float
@@ -60,7 +61,9 @@ class Contract:
     price: float
     min_share: float
     fraction: float
-    extra: float
+    unvested: float
+    residual_guarantee: float
+    margin_call: float
     ltv_max: float
     collateral: int
     off_balance_sheet: bool
@@ -118,9 +121,9 @@ def books_of(model) -> Books:
         Party(name, bool(ledger.is_world[i]), **{a: float(getattr(ledger, a)[i]) for a in ACCOUNTS})
         for i, name in enumerate(ledger.names)
     ]
-    columns = {name: c.view(name).tolist() for name in c._dtypes}
+    columns = {name: c.view(name).tolist() for name in c.column_names()}
     contracts = [Contract(**{name: columns[name][i] for name in columns}) for i in range(c.n)]
-    cap_columns = {name: cap.view(name).tolist() for name in cap._dtypes}
+    cap_columns = {name: cap.view(name).tolist() for name in cap.column_names()}
     cohorts = [Cohort(**{name: cap_columns[name][i] for name in cap_columns}) for i in range(cap.n)]
     t = model.p.technology
     market = Market(
@@ -161,12 +164,12 @@ def due(contract: Contract, market: Market) -> tuple[float, float, int, int]:
             repay = contract.principal
         elif contract.amortising:
             repay = contract.principal / max(contract.maturity_q - q + 1.0, 1.0)
-        if contract.kind == Kind.GPU_LOAN and contract.extra > 0:  # a margin call is due in full
-            repay = min(contract.principal, max(repay, contract.extra))
+        if contract.kind == Kind.GPU_LOAN and contract.margin_call > 0:  # a margin call is due in full
+            repay = min(contract.principal, max(repay, contract.margin_call))
     elif contract.kind in (Kind.COMPUTE, Kind.BACKSTOP):
         income = contract.due
     elif contract.kind == Kind.RISK_TRANSFER:
-        income = contract.principal * contract.fixed_rate / 4.0
+        income = contract.notional * contract.fixed_rate / 4.0
         payer, payee = contract.creditor, contract.debtor  # the protection buyer pays the premium
     return income, repay, payer, payee
 
@@ -206,7 +209,7 @@ def settle(books: Books) -> None:
             books.parties[contract.creditor].fin_assets -= repay
             books.parties[contract.debtor].fin_liabs -= repay
         if contract.kind == Kind.GPU_LOAN:
-            contract.extra = 0.0  # the margin call is met
+            contract.margin_call = 0.0  # the margin call is met
         contract.due = 0.0
         if contract.kind == Kind.COMPUTE:
             books.compute_fees_paid[payer] = books.compute_fees_paid.get(payer, 0.0) + income
@@ -239,7 +242,7 @@ def mark(books: Books) -> None:
             revalue(books, contract, contract.fraction * max(m.amd_price - contract.price, 0.0) / 1000.0)
     for contract in books.contracts:
         if contract.status == Status.ACTIVE and contract.kind == Kind.EQUITY_SHORT:
-            revalue(books, contract, contract.principal * (1.0 - m.equity_index / contract.price))
+            revalue(books, contract, contract.notional * (1.0 - m.equity_index / contract.price))
 
 
 def depreciate(books: Books) -> None:
@@ -284,4 +287,4 @@ def check_covenants(books: Books) -> None:
         total = max(secured[cohort], 1e-12)
         value = gpu_market_value(books.cohorts[cohort], books.market)
         shortfall = max(secured[cohort] - weighted_max[cohort] / total * value, 0.0)
-        contract.extra = shortfall * contract.principal / total
+        contract.margin_call = shortfall * contract.principal / total

@@ -258,7 +258,7 @@ class CreditMarket:
         c = m.ledger.contracts
         rows = c.of_debtor(issuer.party)
         rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.EQUITY_STAKE)]
-        c.fraction[rows] *= v / (v + amount)
+        m.ledger.dilute(rows, v / (v + amount))
         for arr in (m.market.value, m.market.value_prev):
             arr[issuer.party] += amount
         m.equity_raised_q[issuer.party] = m.equity_raised_q.get(issuer.party, 0.0) + amount

@@ -82,14 +82,14 @@ def _walk_away(model: CreditLoopModel, sponsor, rows: np.ndarray, lenders: str) 
             model.ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price) * share, share)
         model.market.fire_sale(gw, model.installed_gw())
     value = min(campus, total)
-    guarantee = min(float(c.extra[rows].sum()), total - value)
+    guarantee = min(float(c.residual_guarantee[rows].sum()), total - value)
     loss = total - value - guarantee
     if loss > 1e-9:
         cut = principal * (loss / total)
         for r, amount in zip(rows, cut, strict=True):
             settlement.book_loss(model, int(c.creditor[r]), float(amount))
         model.ledger.write_down(rows, cut)
-    c.maturity_q[rows] = q  # V + G are due in this quarter's settlement
+    model.ledger.reschedule(rows, q)  # V + G are due in this quarter's settlement
     model.log(
         "spv_walk_away",
         sponsor.name,

@@ -47,7 +47,7 @@ def mark_contracts(model: CreditLoopModel) -> None:
     )
     shorts = np.flatnonzero(live & (kind == Kind.EQUITY_SHORT))
     if shorts.size:
-        ledger.revalue(shorts, c.principal[shorts] * (1.0 - market.equity_index / c.price[shorts]))
+        ledger.revalue(shorts, c.notional[shorts] * (1.0 - market.equity_index / c.price[shorts]))
 
     _depreciate(model)
     _check_collateral(model)
@@ -86,8 +86,8 @@ def _check_collateral(model: CreditLoopModel) -> None:
     )
     shortfall = np.maximum(secured - ltv_max * values, 0.0)
     call = shortfall[inverse] * c.principal[rows] / np.maximum(secured[inverse], 1e-12)
-    tripped = (call > 1e-9) & (c.extra[rows] <= 0)
-    c.extra[rows] = call  # a covenant state, not a balance: due at the next settlement
+    tripped = (call > 1e-9) & (c.margin_call[rows] <= 0)
+    model.ledger.call_margin(rows, call)  # due at the next settlement
     for debtor in np.unique(c.debtor[rows[tripped]]):
         mine = tripped & (c.debtor[rows] == debtor)
         mine_cohorts = np.unique(inverse[mine])

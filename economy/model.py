@@ -159,7 +159,7 @@ class CreditLoopModel(mesa.Model):
         self.lending_cache = np.bincount(c.view("creditor")[debt], principal[debt], n)
         srt = live & (c.view("kind") == Kind.RISK_TRANSFER)
         self.protection_cache = {
-            int(b): float(v) for b, v in zip(c.view("creditor")[srt], principal[srt], strict=True)
+            int(b): float(v) for b, v in zip(c.view("creditor")[srt], c.view("notional")[srt], strict=True)
         }
         cap = ledger.capacity
         on = cap.view("active") & cap.view("energised")
@@ -228,8 +228,7 @@ class CreditLoopModel(mesa.Model):
             & (c.status[rows] == Status.ACTIVE)
             & (c.start_q[rows] == self.quarter)
         ]
-        c.collateral[rows] = cohort
-        c.gw[rows] = self.ledger.capacity.gw[cohort]
+        self.ledger.secure(rows, cohort)
 
     def open_finance_lease(self, firm, amount: float) -> float:
         """Finance leases from outside lessors (data-centre developers), drawn from the same IG investor pool."""
@@ -363,7 +362,7 @@ class CreditLoopModel(mesa.Model):
         left = np.subtract.accumulate(np.concatenate(([budget], cap.gw[order])))
         used_up = np.flatnonzero(left[:-1] <= 0)
         k = int(used_up[0]) if used_up.size else order.size
-        cap.energised[order[:k]] = True
+        self.ledger.energise(order[:k])
         budget = left[k] if k else budget
         self.market.grid_credit = min(budget, 0.0)  # overdrawn connections delay the next quarter's
 
@@ -389,7 +388,7 @@ class CreditLoopModel(mesa.Model):
             take_by_party[lab.party] = lab.take_share
         take = take_by_party[customer]
         used = delivered * take
-        c.due[rows] = c.price[rows] * delivered * np.maximum(take, c.min_share[rows])
+        self.ledger.invoice(rows, c.price[rows] * delivered * np.maximum(take, c.min_share[rows]))
         retail = energised - np.bincount(provider, used, n) + np.bincount(customer, used, n)
         for f in self.capacity_owners():
             f.retail_gw = 0.0 if f.liquidated else float(retail[f.party])
@@ -400,14 +399,15 @@ class CreditLoopModel(mesa.Model):
         self._allocate_compute()
         c = self.ledger.contracts
         rows = self._compute_rows
-        c.principal[rows] = np.maximum(c.principal[rows] - c.due[rows], 0.0)  # backlog (a notional)
+        self.ledger.run_down(rows, c.due[rows])  # the backlog falls by what is invoiced (paid or not)
         self.market.clear_compute(self.demand0_gw * self.market.demand_index, self.retail_gw_total)
         for r in c.active(Kind.BACKSTOP):
             if c.start_q[r] <= self.quarter <= c.maturity_q[r]:
                 beneficiary = self.firm_by_party[int(c.creditor[r])]
                 unsold = beneficiary.retail_gw * (1.0 - self.market.utilisation)
-                c.due[r] = min(c.principal[r], unsold * c.price[r])
-                c.principal[r] -= c.due[r]
+                due = min(c.notional[r], unsold * c.price[r])
+                self.ledger.invoice(r, due)
+                self.ledger.run_down(r, due)
         openai = self.firms_by_name.get("OpenAI")
         base = None
         if openai is not None:
@@ -463,7 +463,7 @@ class CreditLoopModel(mesa.Model):
                 Kind.COMPUTE,
                 provider.party,
                 customer.party,
-                principal=gw * price * term,
+                notional=gw * price * term,
                 gw=gw,
                 price=price,
                 min_share=float(c.min_share[r]),

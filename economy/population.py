@@ -269,7 +269,7 @@ def open_compute(model: CreditLoopModel) -> None:
             Kind.COMPUTE,
             provider.party,
             customer.party,
-            principal=value,
+            notional=value,
             gw=gw,
             price=price_year / 4.0,
             min_share=ci.take_or_pay_min_share,

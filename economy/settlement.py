@@ -34,7 +34,7 @@ def dues(model: CreditLoopModel) -> dict[str, np.ndarray]:
     """What every contract pays this quarter: arrays over the whole book (zeros where nothing is due).
 
     Debt: interest = principal x rate / 4 from the quarter after signing; principal at maturity, linear
-    amortisation before it, margin calls on GPU loans (kept in ``extra``). Compute and backstop invoices are set
+    amortisation before it, margin calls on GPU loans (``margin_call``). Compute and backstop invoices are set
     by the operating phase in ``due``. SRT premiums are paid by the protection buyer (the creditor)."""
     c, q = model.ledger.contracts, model.quarter
     kind, live = c.view("kind"), c.view("status") == Status.ACTIVE
@@ -55,11 +55,11 @@ def dues(model: CreditLoopModel) -> dict[str, np.ndarray]:
     np.maximum(remaining, 1.0, out=remaining)
     repay = np.where(maturing, principal, 0.0)
     repay = np.where(amort, principal / remaining, repay)
-    margin = debt & (kind == Kind.GPU_LOAN) & (c.view("extra") > 0)
-    repay[margin] = np.minimum(principal[margin], np.maximum(repay[margin], c.view("extra")[margin]))
+    margin = debt & (kind == Kind.GPU_LOAN) & (c.view("margin_call") > 0)
+    repay[margin] = np.minimum(principal[margin], np.maximum(repay[margin], c.view("margin_call")[margin]))
     income = np.where(live & IS_EXECUTORY[kind], c.view("due"), income)
     srt = live & (kind == Kind.RISK_TRANSFER)
-    income[srt] = principal[srt] * c.view("fixed_rate")[srt] / 4.0
+    income[srt] = c.view("notional")[srt] * c.view("fixed_rate")[srt] / 4.0
     payer = c.view("debtor").copy()
     payee = c.view("creditor").copy()
     payer[srt], payee[srt] = c.view("creditor")[srt], c.view("debtor")[srt]
@@ -139,10 +139,7 @@ def settle(model: CreditLoopModel) -> list[int]:
     repaying = paid_repay > 0
     if repaying.any():
         ledger.repay(rows[repaying], paid_repay[repaying])
-    c.extra[rows[debt_rows & (kinds == Kind.GPU_LOAN)]] = 0.0  # margin calls are met or in default
-    unpaid = amount - paid_income - paid_repay
-    c.past_due[rows] += np.where(unpaid > 1e-9, unpaid, 0.0)
-    c.due[rows] = 0.0
+    ledger.settled(rows, amount - paid_income - paid_repay)  # margin calls are met or in default
     _record_flows(model, rows, kinds, payer, payee, paid_income, rate, d["income"][rows])
     new = [
         int(i)
@@ -150,7 +147,7 @@ def settle(model: CreditLoopModel) -> list[int]:
         if not ledger.defaulted[i] or not model.firm_by_party[int(i)].in_default
     ]
     for i in new:
-        ledger.defaulted[i] = True
+        ledger.record_default(i)
         firm = model.firm_by_party[i]
         firm.in_default = True
         model.log(
@@ -272,9 +269,9 @@ def _terminate_executory(model, party: int) -> None:
             "termination",
             model.ledger.names[party],
             f"{model.ledger.names[party]}'s {what} with {other} "
-            f"is terminated ({c.principal[r]:.1f}bn of remaining value lost)",
+            f"is terminated ({c.notional[r]:.1f}bn of remaining value lost)",
             other,
-            float(c.principal[r]),
+            float(c.notional[r]),
         )
     model.ledger.close(rows, Status.TERMINATED) if rows.size else None
 
@@ -291,11 +288,11 @@ def book_loss(model, creditor: int, amount: float) -> None:
     c = model.ledger.contracts
     rows = c.of_creditor(creditor)  # the creditor's live protection, in book order
     for r in rows[(c.kind[rows] == Kind.RISK_TRANSFER) & (c.status[rows] == Status.ACTIVE)]:
-        if c.principal[r] <= 0:
+        if c.notional[r] <= 0:
             continue
-        claim = min(amount * model.p.lenders.srt_cover_share, float(c.principal[r]))
+        claim = min(amount * model.p.lenders.srt_cover_share, float(c.notional[r]))
         model.ledger.pay(int(c.debtor[r]), creditor, claim, Flow.HEDGE, int(r))
-        c.principal[r] -= claim  # protection notional used up (a notional, not a balance)
+        model.ledger.run_down(r, claim)  # the protection's covered amount is used up
         model.log(
             "risk_transfer",
             firm.name,
@@ -322,7 +319,7 @@ def _seize_collateral(model, party: int) -> None:
     rows = rows[c.collateral[rows] >= 0]
     for cohort in np.unique(c.collateral[rows]):
         secured = rows[c.collateral[rows] == cohort]
-        c.collateral[secured] = -1
+        ledger.release_collateral(secured)
         if not cap.active[cohort] or cap.owner[cohort] != party:
             continue
         price = float(distressed_prices(model, np.array([cohort]))[0])
@@ -368,10 +365,11 @@ def _restructure(model, firm) -> None:
         ledger.write_down(rows, cut)
     # rescheduling: what fell due and was not paid moves out by a year
     overdue = rows[c.past_due[rows] > 0]
-    c.maturity_q[overdue] = np.maximum(
-        c.maturity_q[overdue], model.quarter + model.p.credit.restructuring_extension_quarters
+    ledger.reschedule(
+        overdue,
+        np.maximum(c.maturity_q[overdue], model.quarter + model.p.credit.restructuring_extension_quarters),
     )
-    c.past_due[c.of_debtor(firm.party)] = 0.0
+    ledger.clear_past_due(c.of_debtor(firm.party))
     firm.restructurings += 1
     model.log(
         "restructuring",
@@ -403,7 +401,7 @@ def _liquidate(model, firm) -> None:
             book_loss(model, int(c.creditor[r]), float(amount))
         ledger.write_down(rows, rest)
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
-    c.past_due[c.of_debtor(firm.party)] = 0.0
+    ledger.clear_past_due(c.of_debtor(firm.party))
     firm.liquidated = True
     model.log(
         "liquidation",

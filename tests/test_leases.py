@@ -40,7 +40,7 @@ def _to_lease_end(model: CreditLoopModel) -> dict:
     return {
         "rows": rows,
         "principal": float(c.principal[rows].sum()),
-        "guarantee": float(c.extra[rows].sum()),
+        "guarantee": float(c.residual_guarantee[rows].sum()),
         "meta_gw": sum(meta.gw()),
         "lender_losses": sum(f.losses_cum for f in lenders),
         "journal_n": model.ledger.journal.n,
@@ -68,7 +68,7 @@ def test_the_sponsor_renews_while_it_uses_its_capacity():
     assert not _events(model, "spv_walk_away")
     assert (c.status[before["rows"]] == Status.ACTIVE).all()
     assert c.principal[before["rows"]].sum() == pytest.approx(before["principal"])  # bullet: nothing repaid
-    assert c.extra[before["rows"]].sum() == pytest.approx(before["guarantee"])
+    assert c.residual_guarantee[before["rows"]].sum() == pytest.approx(before["guarantee"])
 
 
 def test_walking_away_hands_the_campus_back_and_the_guarantee_makes_the_lenders_whole():

@@ -110,12 +110,12 @@ def test_rejected_postings():
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
-        (lambda L, a, b: L.cash.__setitem__(a, L.cash[a] + 1.0), "cash differs"),
-        (lambda L, a, b: L.contracts.principal.__setitem__(0, 99.0), "financial assets"),
-        (lambda L, a, b: L.capacity.gpu_book.__setitem__(0, 0.0), "capacity book differs"),
-        (lambda L, a, b: L.paid_in.__setitem__(a, L.paid_in[a] + 1.0), "assets != liabilities"),
-        (lambda L, a, b: L.contracts.past_due.__setitem__(0, 1.0), "past due but"),
-        (lambda L, a, b: L.retained.__setitem__(a, np.nan), "non-finite"),
+        (lambda L, a, b: L._acc.cash.__setitem__(a, L.cash[a] + 1.0), "cash differs"),
+        (lambda L, a, b: L.contracts._mut.principal.__setitem__(0, 99.0), "financial assets"),
+        (lambda L, a, b: L.capacity._mut.gpu_book.__setitem__(0, 0.0), "capacity book differs"),
+        (lambda L, a, b: L._acc.paid_in.__setitem__(a, L.paid_in[a] + 1.0), "assets != liabilities"),
+        (lambda L, a, b: L.contracts._mut.past_due.__setitem__(0, 1.0), "past due but"),
+        (lambda L, a, b: L._acc.retained.__setitem__(a, np.nan), "non-finite"),
     ],
 )
 def test_invariants_catch_balances_changed_outside_the_ledger(tamper, message):
@@ -126,3 +126,38 @@ def test_invariants_catch_balances_changed_outside_the_ledger(tamper, message):
     tamper(ledger, a, b)
     with pytest.raises(InvariantError, match=message):
         check(ledger)
+
+
+def test_accounts_and_books_are_read_only_outside_the_ledger():
+    """Only the ledger's postings change a balance or a contract term: every account array, every book column
+    (and its live view) refuses a write from outside, while the same change through a posting goes through."""
+    ledger, a, b, bank = books()
+    loan = ledger.open_contract(Kind.BANK_LOAN, bank, a, principal=10.0, cash=10.0, maturity_q=4)
+    ledger.buy_capacity(a, 0.1, 3.5, 1.5, ready_q=4, sellers=[(b, 5.0)])
+    writes = [
+        lambda: ledger.cash.__setitem__(a, 1e6),
+        lambda: ledger.retained.__setitem__(a, 0.0),
+        lambda: ledger.defaulted.__setitem__(a, True),
+        lambda: ledger.contracts.principal.__setitem__(loan, 0.0),
+        lambda: ledger.contracts.view("maturity_q").__setitem__(loan, 99),
+        lambda: ledger.contracts.of_debtor(a).__setitem__(0, 5),
+        lambda: ledger.capacity.gpu_book.__setitem__(0, 0.0),
+        lambda: ledger.capacity.view("energised").__setitem__(0, True),
+        lambda: ledger.journal.amount.__setitem__(0, 0.0),
+    ]
+    for write in writes:
+        with pytest.raises(ValueError, match="read-only"):
+            write()
+    check(ledger)
+    ledger.repay([loan], [4.0])
+    ledger.energise([0])
+    assert ledger.contracts.principal[loan] == 6.0 and ledger.capacity.energised[0]
+    check(ledger)
+
+
+def test_only_debt_carries_a_principal():
+    ledger, a, b, _bank = books()
+    with pytest.raises(LedgerError, match="not debt"):
+        ledger.open_contract(Kind.COMPUTE, a, b, principal=5.0, gw=1.0, price=1.0, maturity_q=4)
+    with pytest.raises(LedgerError, match="no notional"):
+        ledger.open_contract(Kind.BOND, World.OUTSIDE_INVESTORS, a, principal=1.0, cash=1.0, notional=1.0)

@@ -88,8 +88,8 @@ def apply(ledger: Ledger, op) -> None:
         _, debtor, haircut = op
         rows = np.flatnonzero(c.is_debt() & (c.view("debtor") == base + debtor))
         if rows.size:
-            ledger.defaulted[base + debtor] = True
-            c.past_due[rows] += 0.1
+            ledger.record_default(base + debtor)
+            ledger.settled(rows, np.full(rows.size, 0.1))  # a settlement that left 0.1 unpaid on each
             ledger.write_down(rows, c.principal[rows] * haircut)
     elif kind == "capacity":
         _, owner, amount = op

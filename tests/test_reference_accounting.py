@@ -36,7 +36,7 @@ def compare(model, books: reference.Books, journal_from: int) -> None:
         ours = getattr(ledger, account)
         theirs = [getattr(p, account) for p in books.parties]
         assert close(ours, theirs), account
-    for column in ("principal", "value", "extra", "due", "past_due"):
+    for column in ("principal", "notional", "value", "margin_call", "due", "past_due"):
         assert close(c.view(column), [getattr(x, column) for x in books.contracts]), column
     for column in ("gpu_book", "shell_book"):
         assert close(cap.view(column), [getattr(x, column) for x in books.cohorts]), column
@@ -67,7 +67,9 @@ def test_the_reference_gives_the_model_numbers_quarter_after_quarter(model):
         model.market.fire_sale_discount = shock
         model.market.amd_price *= 1.1
         books = reference.books_of(model)
-        checked["margin"] += sum(1 for x in books.contracts if x.kind == 3 and x.extra > 0 and x.status == 0)
+        checked["margin"] += sum(
+            1 for x in books.contracts if x.kind == 3 and x.margin_call > 0 and x.status == 0
+        )
         checked["stakes"] += sum(1 for x in books.contracts if x.kind == 5 and x.status == 0)
         start = ledger.journal.n
         accounting(model)

@@ -35,7 +35,7 @@ def economy():
         Kind.BANK_LOAN, bank, cloud, principal=8.0, cash=8.0, maturity_q=8, fixed_rate=0.10
     )
     compute = ledger.open_contract(
-        Kind.COMPUTE, cloud, lab, principal=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
+        Kind.COMPUTE, cloud, lab, notional=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
     )
     firms = {
         p: SimpleNamespace(name=ledger.names[p], in_default=False, party=p, funding_shortfall=0.0)
@@ -54,7 +54,7 @@ def economy():
         compute_fees_paid={},
     )
     ledger.quarter = 1
-    ledger.contracts.due[compute] = 4.0  # the operating phase's invoice: 1 GW x 4
+    ledger.invoice(compute, 4.0)  # the operating phase's invoice: 1 GW x 4
     return host, lab, cloud, bank, loan, compute
 
 
@@ -91,9 +91,9 @@ def test_a_borrower_default_cascades_to_its_lender_through_clearing():
     full once its own invoice is cut to 3). Cloud pays 3.1 of 8.2: the bank recovers 3.1/8.2 of the quarter."""
     host, _lab, cloud, bank, loan, compute = economy()
     L = host.ledger
-    L.contracts.maturity_q[loan] = 1
+    L.reschedule(loan, 1)
     L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)  # Cloud spent the loan: 0.1 left
-    L.contracts.due[compute] = 3.0
+    L.invoice(compute, 3.0)
     new = settlement.settle(host)
     assert new == [cloud]
     paid = 0.1 + 3.0
@@ -106,9 +106,9 @@ def test_a_borrower_default_cascades_to_its_lender_through_clearing():
 def test_restructuring_writes_claims_down_to_what_assets_cover():
     host, _lab, cloud, _bank, loan, compute = economy()
     L = host.ledger
-    L.contracts.maturity_q[loan] = 1
+    L.reschedule(loan, 1)
     L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)
-    L.contracts.due[compute] = 3.0
+    L.invoice(compute, 3.0)
     host.firm_by_party[cloud].restructurings = 0
     host.firm_by_party[cloud].excluded_until = -1
     host.firm_by_party[cloud].listed = True

@@ -24,7 +24,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from accounting.contracts import DEBT_KIND_CODES, Kind, Status
+from accounting.contracts import DEBT_KIND_CODES, HAS_NOTIONAL, Kind, Status
 from visualization.style import (
     DEFAULT_COLOR,
     KIND_COLORS,
@@ -53,10 +53,15 @@ class Edge:
 
 
 def contract_exposure(book) -> np.ndarray:
-    """Exposure of each contract to its creditor: ``value`` for stakes/warrants/SRT/shorts, else ``principal``."""
+    """Exposure of each contract to its creditor: ``value`` for stakes/warrants/SRT/shorts, the remaining
+    ``notional`` of compute contracts and backstops, ``principal`` of debt."""
     kinds = book.view("kind")
     use_value = np.isin(kinds, [int(k) for k in VALUE_KINDS])
-    return np.where(use_value, np.abs(book.view("value")), book.view("principal"))
+    return np.where(
+        use_value,
+        np.abs(book.view("value")),
+        np.where(HAS_NOTIONAL[kinds], book.view("notional"), book.view("principal")),
+    )
 
 
 SYNTHETIC_SHOWN = 12  # population mode: up to this many synthetic firms are drawn one by one, more by type
