@@ -10,18 +10,25 @@ when it still cannot pay, it defaults and clearing decides who loses what. Rules
 from __future__ import annotations
 
 from accounting.contracts import Kind, Status
-from accounting.ledger import Flow, World
+from accounting.journal import Flow
+from accounting.ledger import World
 from agents.builder import CapacityOwner
 from params.schema import loop_on
 
 
 class AILab(CapacityOwner):
     type_label = "AI lab"
+    ai_heavy = True
+    cuts_compute_take = True
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.revenue0_q = self.cal.revenue_usd_bn_per_year / 4.0
         self.take_share = 1.0
+        self.revenue_factor = 1.0  # a revenue shock's multiplier of its price this quarter (1: none)
+        # a share of its revenue it pays a partner (OpenAI to Microsoft, loop L5), set by the opening books
+        self.revenue_share = 0.0
+        self.revenue_share_payee = -1
         self.nvidia_gw_bought = 0.0
         self.amd_gw_bought = 0.0
         self.plans_nvidia = False  # OpenAI's LOI with Nvidia (E066)
@@ -42,13 +49,14 @@ class AILab(CapacityOwner):
             return
         m = self.model
         energised, _ = self.gw()
-        revenue = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
+        price = self.price_multiplier * self.revenue_factor
+        revenue = price * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
         self.earn(revenue)
         opex = self.non_compute_costs(revenue) + self.gw_running_cost_q() * energised
         self.spend(opex)
-        if m.microsoft is not None and self.name == "OpenAI" and loop_on(m.p, "loop_l5_microsoft_openai"):
-            share = m.p.circular.microsoft_revenue_share * revenue
-            self.spend(share, m.microsoft.party, Flow.REVENUE_SHARE)
+        if self.revenue_share > 0:
+            share = self.revenue_share * revenue
+            self.spend(share, self.revenue_share_payee, Flow.REVENUE_SHARE)
             opex += share
         self.revenue_q = revenue
         self.ai_revenue_q = revenue
@@ -227,3 +235,15 @@ class AILab(CapacityOwner):
         if got < shortfall:
             got += self.raise_equity(shortfall - got)
         return got
+
+    def compute_terminated(self, provider: int, gw: float, price: float, min_share: float, loop: int) -> None:
+        """Remember the terms, to sign smaller contracts with the same provider once back in good standing."""
+        self.terminated_compute.append((provider, gw, price, min_share, loop))
+
+    def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
+        """Its price multiplier makes its first-quarter revenue match the calibration; opening opex are its
+        non-compute costs."""
+        self.price_multiplier = self.cal.revenue_usd_bn_per_year / 4.0 / ai_revenue_q if ai_revenue_q > 0 else 1.0
+        self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
+        self.opex_q = self.non_compute_costs(self.revenue_q)
+        self.operating_cash_q = self.revenue_q - self.opex_q

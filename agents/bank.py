@@ -9,26 +9,20 @@ Rules: docs/ODD.md, "Agents: banks".
 from __future__ import annotations
 
 from accounting.contracts import Kind
-from accounting.ledger import Flow, World
-from agents.base import Firm, clip
+from accounting.journal import Flow
+from accounting.ledger import World
+from agents.base import clip
+from agents.lender import Lender
 
 
-class Bank(Firm):
+class Bank(Lender):
     type_label = "bank"
-    listed = False
 
     def __init__(self, model, name, calibration, **kw):
-        super().__init__(model, name, **kw)
-        self.cal = calibration
-        self.appetite = 0.0
+        super().__init__(model, name, calibration, **kw)
         self.other_rwa = calibration.capital_usd_bn / calibration.capital_ratio
-        self.losses_q = 0.0
-        self.losses_cum = 0.0
         self.lending_stopped = False
         self.hedged = False
-
-    def ai_exposure(self) -> float:
-        return float(self.model.lending_cache[self.party])
 
     def rwa(self) -> float:
         """Risk-weighted assets: the book outside the model plus AI loans at 100%, less what SRT covers."""
@@ -112,6 +106,3 @@ class Bank(Firm):
             if pay > 0:
                 self.ledger.pay(self.party, World.OUTSIDE_INVESTORS, pay, Flow.DIVIDEND)
         self.losses_q = 0.0
-
-    def fundamental(self) -> float:
-        return max(self.equity, 1e-3)

@@ -6,25 +6,27 @@ market and contracts. Decision rules of each type are in the sibling modules and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
-from accounting.ledger import Flow, World
-
-if TYPE_CHECKING:
-    from economy.model import CreditLoopModel
+from accounting.journal import Flow
+from accounting.ledger import World
 
 
 class Firm(mesa.Agent):
-    """A firm: one ledger party plus the state its decision rules remember."""
+    """A firm: one ledger party plus the state its decision rules remember.
+
+    ``model`` is the economy (:class:`economy.model.CreditLoopModel`); agents reach it only at run time, through
+    its ledger, markets and credit market, so this layer imports nothing from the economy. The economy calls the
+    phase methods and hooks below; each type overrides what it does differently (defaults: do nothing)."""
 
     type_label = "firm"
     listed = True  # has an equity market value
+    ai_heavy = False  # its revenue growth priced in at the start is AI demand growth, not core growth
+    cuts_compute_take = False  # it may take only the take-or-pay minimum of its compute contracts
 
     def __init__(
         self,
-        model: CreditLoopModel,
+        model: mesa.Model,
         name: str,
         *,
         synthetic: bool = False,
@@ -152,6 +154,14 @@ class Firm(mesa.Agent):
         return max(history[-1] * premium, 1e-3)
 
     # -- phases (overridden by types) ---------------------------------------------------------------------------
+    def begin_quarter(self) -> None:
+        """Reset the quarter's flows; a firm restructured last quarter leaves default (it stays barred from
+        credit until ``excluded_until``)."""
+        self.capex_q = 0.0
+        self.funding_shortfall = 0.0
+        if self.in_default and not self.liquidated and self.model.quarter > 0:
+            self.in_default = False
+
     def observe(self) -> None:
         pass
 
@@ -164,8 +174,16 @@ class Firm(mesa.Agent):
     def end_quarter(self) -> None:
         pass
 
-    def active(self) -> bool:
-        return not self.liquidated
+    # -- hooks the economy calls (defaults for firms that do nothing there) -------------------------------------
+    def raise_liquidity(self, shortfall: float) -> float:
+        """Short of cash for what falls due in settlement: raise what it can at once. Returns what it raised."""
+        return 0.0
+
+    def compute_terminated(self, provider: int, gw: float, price: float, min_share: float, loop: int) -> None:
+        """One of its compute contracts (as the customer) was terminated in its default."""
+
+    def record_credit_loss(self, amount: float) -> None:
+        """A credit loss on a claim it holds (lenders remember them)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"

@@ -17,6 +17,7 @@ class CapacityOwner(Firm):
     """A firm with data-centre capacity, AI revenue and a capex plan."""
 
     type_label = "capacity owner"
+    buys_vendor_systems = False  # pays the chip vendor for all of its chips (whole systems), not its share
 
     def __init__(self, model, name, calibration, **kw):
         super().__init__(model, name, **kw)
@@ -179,7 +180,7 @@ class CapacityOwner(Firm):
                     off_balance_sheet=True,
                 )
             elif channel == "lease":
-                raised += self.model.open_finance_lease(self, left)
+                raised += credit.open_finance_lease(self, left)
             elif channel == "equity":
                 raised += credit.sell_equity(self, left)
         return raised
@@ -216,6 +217,16 @@ class CapacityOwner(Firm):
             self.capex_desired_q = capex  # re-plan from what could be funded
         self.buy_gw(capex / self.cost_per_gw)
         return capex
+
+    def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
+        """Split its calibrated revenue into AI revenue (at the opening price and utilisation, plus the compute
+        fees it earns) and core revenue; opening operating cash flow at its calibrated margin."""
+        self.core_revenue0_q = max(0.0, self.cal.revenue_usd_bn_per_year / 4.0 - ai_revenue_q - contract_fees_q)
+        self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
+        self.operating_cash_q = self.cal.cash_margin * self.revenue_q
+        self.opex_q = self.revenue_q - self.operating_cash_q
+        if self.buys_vendor_systems:
+            self.chip_vendor_share = 1.0
 
     def annual_growth_to_quarter(self, g: float) -> float:
         return math.pow(1.0 + g, 0.25)

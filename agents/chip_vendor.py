@@ -8,11 +8,14 @@ Rules: docs/ODD.md, "Agents: Nvidia".
 
 from __future__ import annotations
 
+from accounting.journal import Flow
+from accounting.ledger import World
 from agents.base import Firm
 
 
 class ChipVendor(Firm):
     type_label = "chip vendor"
+    ai_heavy = True
 
     def __init__(self, model, name, calibration, **kw):
         super().__init__(model, name, **kw)
@@ -22,6 +25,21 @@ class ChipVendor(Firm):
         self.cash_target = calibration.cash_usd_bn
         self.invested_openai = 0.0
         self.willing = True
+
+    def begin_quarter(self) -> None:
+        super().begin_quarter()
+        self.chip_sales_q = 0.0
+
+    def record_sale(self, amount: float) -> None:
+        """Chips sold to a modelled buyer this quarter (paid in the buyer's capacity purchase)."""
+        self.chip_sales_q += amount
+
+    def calibrate_opening(self, bought_per_year: float) -> None:
+        """Its revenue not explained by the modelled buyers' opening chip purchases is outside revenue; opening
+        operating cash flow at its calibrated margin."""
+        self.outside_revenue0_q = max(0.0, self.cal.revenue_usd_bn_per_year - bought_per_year) / 4.0
+        self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
+        self.operating_cash_q = self.cal.cash_margin * self.revenue_q
 
     def decide(self) -> None:
         """Keep investing while its share price holds near its peak, the mood holds and the customer
@@ -54,9 +72,8 @@ class ChipVendor(Firm):
         self.opex_q = cost
         self.operating_cash_q = revenue - cost
 
-    def pay_out(self) -> None:
-        from accounting.ledger import Flow, World
-
+    def end_quarter(self) -> None:
+        """Pay out cash above its opening level (dividends and buybacks)."""
         excess = self.cash - self.cash_target
         if excess > 0 and not self.in_default:
             self.ledger.pay(

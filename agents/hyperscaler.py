@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from agents.builder import CapacityOwner
 
-# Funding order after operating cash (DEFAULTS.md, "Funding order"): Meta leans on SPVs (E012), Microsoft on
-# finance leases (S022); Alphabet and Amazon are mostly self-funded and go to bonds first.
+# Funding order after operating cash, by template (DEFAULTS.md, "Funding order"): Meta leans on SPVs (E012),
+# Microsoft on finance leases (S022); Alphabet and Amazon are mostly self-funded and go to bonds first. A
+# synthetic hyperscaler follows the order of the firm it is modelled on.
 FUNDING_ORDER = {
     "Meta": ("bonds", "spv", "equity"),
     "Microsoft": ("bonds", "lease", "equity"),
@@ -27,6 +28,6 @@ class Hyperscaler(CapacityOwner):
             return
         self.capex_growth = self.planned_capex_growth()
         self.capex_desired_q = self.capex_desired_q * self.annual_growth_to_quarter(self.capex_growth)
-        order = FUNDING_ORDER.get(self.name, DEFAULT_ORDER)
+        order = FUNDING_ORDER.get(self.template, DEFAULT_ORDER)
         self.invest_in_capacity(self.capex_desired_q, order)
         self.pay_out()

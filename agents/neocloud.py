@@ -13,6 +13,8 @@ from agents.builder import CapacityOwner
 
 class Neocloud(CapacityOwner):
     type_label = "neocloud"
+    ai_heavy = True
+    buys_vendor_systems = True  # GPU clouds buy Nvidia systems
 
     def decide(self) -> None:
         if self.liquidated:
@@ -65,7 +67,7 @@ class Neocloud(CapacityOwner):
             self.prepay_new_gpu_loans(excess)
         cid = self.buy_gw(capex / self.cost_per_gw)
         if loan > 0:
-            m.attach_collateral(self.party, cid)
+            m.credit.secure_new_gpu_loans(self, cid)
         return capex
 
     def prepay_new_gpu_loans(self, amount: float) -> None:

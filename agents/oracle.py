@@ -12,6 +12,7 @@ from agents.builder import CapacityOwner
 
 class Oracle(CapacityOwner):
     type_label = "leveraged builder"
+    buys_vendor_systems = True  # Nvidia systems for its OCI and Stargate sites
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)

@@ -12,25 +12,18 @@ import numpy as np
 
 from accounting.contracts import IS_DEBT, Status
 from accounting.ledger import World
-from agents.base import Firm, clip
+from agents.base import clip
+from agents.lender import Lender
 
 
-class PrivateCreditFund(Firm):
+class PrivateCreditFund(Lender):
     type_label = "private-credit fund"
-    listed = False
 
     def __init__(self, model, name, calibration, **kw):
-        super().__init__(model, name, **kw)
-        self.cal = calibration
-        self.appetite = 0.0
-        self.losses_cum = 0.0
-        self.losses_q = 0.0
+        super().__init__(model, name, calibration, **kw)
         self.stressed = False
         self.redemption_queue = 0.0
         self.gated = False
-
-    def ai_exposure(self) -> float:
-        return float(self.model.lending_cache[self.party])
 
     def decide(self) -> None:
         p = self.model.p.lenders
@@ -98,6 +91,3 @@ class PrivateCreditFund(Firm):
             self.gated = False
             m.log("gate", self.name, f"{self.name} has met all queued redemptions", "outside investors", 0.0)
         self.losses_q = 0.0
-
-    def fundamental(self) -> float:
-        return max(self.equity, 1e-3)

@@ -14,7 +14,7 @@ import numpy as np
 
 from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from accounting.ledger import World
-from economy import marks, settlement
+from economy import compute_market, marks, settlement
 from economy.model import CreditLoopModel
 from params.loader import build_parameters
 
@@ -37,11 +37,10 @@ def open_quarter(model: CreditLoopModel, quarter: int = 0) -> None:
     """Set the books up for one quarter's accounting: invoices of compute contracts for the quarter, and every
     firm holding at least what it owes (topped up by outside investors)."""
     model.quarter = model.ledger.quarter = quarter
-    model._refresh_caches()
-    model._allocate_compute()
+    model.refresh_caches()
+    compute_market.allocate(model)
     ledger = model.ledger
-    d = settlement.dues(model)
-    owed = np.bincount(d["payer"], d["income"] + d["repay"], ledger.n_parties)
+    owed = settlement.quarter_dues(model).per_payer(ledger.n_parties)
     short = np.flatnonzero(~ledger.is_world & (owed > ledger.cash - 1.0))
     for party in short:
         ledger.contribute(World.OUTSIDE_INVESTORS, int(party), float(owed[party] - ledger.cash[party] + 1.0))
@@ -70,7 +69,7 @@ class Snapshot:
         circ.provided.clear()
         circ.provided.update(provided)
         del model.events.events[self.events :]
-        model._reset_quarter_accumulators()
+        model.reset_quarter_accumulators()
 
 
 def floor_inputs(model: CreditLoopModel) -> dict:

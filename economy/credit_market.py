@@ -35,7 +35,7 @@ class CreditMarket:
         appetite = state.appetite[parties]
         return appetite, np.flatnonzero((appetite > 0) & ~state.liquidated[parties])
 
-    def _syndicate(self, able: np.ndarray, appetite: np.ndarray) -> np.ndarray:
+    def _counterparties(self, able: np.ndarray, appetite: np.ndarray) -> np.ndarray:
         """Population mode: a loan is shared by at most ``population.counterparties`` lenders, those with the most
         room (kept in list order). The calibrated economy's three funds and three banks all take part."""
         from economy.population import enabled
@@ -103,7 +103,8 @@ class CreditMarket:
             )
             return take
         take = min(amount, self.hy_left)
-        got = self._from_funds(
+        got = self.syndicate(
+            "funds",
             firm,
             take,
             Kind.BOND,
@@ -123,47 +124,41 @@ class CreditMarket:
         return got
 
     # -- private credit ----------------------------------------------------------------------------------------
-    def _from_funds(
+    def syndicate(
         self,
+        which: str,
         firm: Firm,
         amount: float,
         kind: Kind,
         *,
         tenor_q: int,
-        fixed_rate: float = 0.0,
-        spread: float = 0.0,
-        floating: bool = False,
-        amortising: bool = False,
-        loop: int = 0,
         **terms,
     ) -> float:
+        """Lend ``amount`` (at most what the lenders have room for) to a creditworthy firm, one contract per
+        lender, pro rata to each lender's appetite: ``which`` is "funds" or "banks". Returns what was lent."""
         m = self.model
-        all_appetite, able = self._lenders("funds", m.funds)
+        lenders = m.funds if which == "funds" else m.banks
+        all_appetite, able = self._lenders(which, lenders)
         if amount <= 0 or able.size == 0 or not self.creditworthy(firm):
             return 0.0
-        able = self._syndicate(able, all_appetite)
+        able = self._counterparties(able, all_appetite)
         appetite = all_appetite[able]
         total = min(amount, float(appetite.sum()))
         shares = appetite / appetite.sum() * total
         for j, share in zip(able, shares, strict=True):
             if share <= 1e-9:
                 continue
-            fund = m.funds[j]
+            lender = lenders[j]
             m.ledger.open_contract(
                 kind,
-                fund.party,
+                lender.party,
                 firm.party,
                 principal=share,
                 cash=share,
                 maturity_q=m.quarter + tenor_q,
-                fixed_rate=fixed_rate,
-                spread=spread,
-                floating=floating,
-                amortising=amortising,
-                loop=loop,
                 **terms,
             )
-            fund.appetite -= share
+            lender.appetite -= share
         return total
 
     def borrow_private(
@@ -179,7 +174,7 @@ class CreditMarket:
         **terms,
     ) -> float:
         """Floating-rate private credit: an SPV facility (off balance sheet) or a GPU-backed loan."""
-        got = self._from_funds(
+        got = self.syndicate("funds",
             firm,
             amount,
             kind,
@@ -202,6 +197,41 @@ class CreditMarket:
             )
         return got
 
+    def secure_new_gpu_loans(self, firm: Firm, cohort: int) -> None:
+        """Secure this quarter's new GPU loans of a borrower on the capacity cohort they financed."""
+        if cohort < 0:
+            return
+        c = self.model.ledger.contracts
+        rows = c.of_debtor(firm.party)
+        rows = rows[
+            (c.kind[rows] == Kind.GPU_LOAN)
+            & (c.collateral[rows] < 0)
+            & (c.status[rows] == Status.ACTIVE)
+            & (c.start_q[rows] == self.model.quarter)
+        ]
+        self.model.ledger.secure(rows, cohort)
+
+    # -- leases ------------------------------------------------------------------------------------------------
+    def open_finance_lease(self, firm: Firm, amount: float) -> float:
+        """Finance leases from outside lessors (data-centre developers), drawn from the same IG investor pool."""
+        m = self.model
+        take = min(amount, self.ig_left)
+        if take <= 0 or firm.excluded:
+            return 0.0
+        self.ig_left -= take
+        m.ledger.open_contract(
+            Kind.FINANCE_LEASE,
+            World.OUTSIDE_INVESTORS,
+            firm.party,
+            principal=take,
+            cash=take,
+            maturity_q=m.quarter + 4 * m.p.credit.lease_years,
+            fixed_rate=m.market.reference_rate + m.market.ig_spread + m.p.deals.lease_premium,
+            amortising=True,
+        )
+        m.log("lease", firm.name, f"{firm.name} signs {take:.1f}bn of data-centre finance leases", "lessors", take)
+        return take
+
     # -- banks -------------------------------------------------------------------------------------------------
     def borrow_bank(
         self,
@@ -216,30 +246,18 @@ class CreditMarket:
         label: str = "a bank loan",
     ) -> float:
         m = self.model
-        all_appetite, able = self._lenders("banks", m.banks)
-        if amount <= 0 or able.size == 0 or not self.creditworthy(firm):
-            return 0.0
-        able = self._syndicate(able, all_appetite)
-        appetite = all_appetite[able]
-        total = min(amount, float(appetite.sum()))
-        for j, share in zip(able, appetite / appetite.sum() * total, strict=True):
-            if share <= 1e-9:
-                continue
-            bank = m.banks[j]
-            m.ledger.open_contract(
-                Kind.BANK_LOAN,
-                bank.party,
-                firm.party,
-                principal=share,
-                cash=share,
-                maturity_q=m.quarter + tenor_q,
-                spread=spread,
-                floating=True,
-                amortising=amortising,
-                off_balance_sheet=off_balance_sheet,
-                loop=loop,
-            )
-            bank.appetite -= share
+        total = self.syndicate(
+            "banks",
+            firm,
+            amount,
+            Kind.BANK_LOAN,
+            tenor_q=tenor_q,
+            spread=spread,
+            floating=True,
+            amortising=amortising,
+            off_balance_sheet=off_balance_sheet,
+            loop=loop,
+        )
         if total > 0:
             m.log(
                 "bank_loan",

@@ -59,8 +59,10 @@ def build_agents(model: CreditLoopModel) -> None:
         PrivateCreditFund(model, DISPLAY[key], getattr(p, key))
     for key in BANK_NAMES:
         Bank(model, DISPLAY[key], getattr(p, key))
-    model.microsoft = model.firm("Microsoft")
     openai = model.firm("OpenAI")
+    if circular_on(model, "loop_l5_microsoft_openai"):  # Microsoft's share of OpenAI's revenue (S079)
+        openai.revenue_share = p.circular.microsoft_revenue_share
+        openai.revenue_share_payee = model.firm("Microsoft").party
     # the GW deals exist because of the equity-for-purchases and the warrants (E066, E108): without circular
     # financing OpenAI grows only through compute contracts it pays for itself
     openai.plans_nvidia = circular_on(model, "loop_l1_nvidia_openai")
@@ -457,4 +459,4 @@ def scripted_deals(model: CreditLoopModel) -> None:
     chips_gw = min(ci.xai_chip_orders_usd_bn, xai.cash) / p.technology.chip_cost_usd_bn_per_gw
     cohort = xai.buy_gw(chips_gw, chip_seller=model.nvidia.party, with_shell=False)
     if loan > 0:
-        model.attach_collateral(xai.party, cohort)
+        credit.secure_new_gpu_loans(xai, cohort)

@@ -28,7 +28,7 @@ import numpy as np
 
 from accounting.contracts import Kind
 from accounting.ledger import World
-from economy import settlement
+from economy import defaults
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -77,7 +77,7 @@ def _walk_away(model: CreditLoopModel, sponsor, rows: np.ndarray, lenders: str) 
     if gw > 0:
         share = gw / owned
         haircut = p.credit.default_recovery_haircut
-        for cohort, price in zip(cohorts, settlement.distressed_prices(model, cohorts), strict=True):
+        for cohort, price in zip(cohorts, defaults.distressed_prices(model, cohorts), strict=True):
             campus += float(cap.shell_book[cohort]) * share * (1.0 - haircut)
             model.ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price) * share, share)
         model.market.fire_sale(gw, model.installed_gw())
@@ -87,7 +87,7 @@ def _walk_away(model: CreditLoopModel, sponsor, rows: np.ndarray, lenders: str) 
     if loss > 1e-9:
         cut = principal * (loss / total)
         for r, amount in zip(rows, cut, strict=True):
-            settlement.book_loss(model, int(c.creditor[r]), float(amount))
+            defaults.book_loss(model, int(c.creditor[r]), float(amount))
         model.ledger.write_down(rows, cut)
     model.ledger.reschedule(rows, q)  # V + G are due in this quarter's settlement
     model.log(

@@ -1,32 +1,41 @@
 """The creditloop model: a Mesa 3.5 model of the AI-infrastructure boom, its circular financing and its unwind.
 
-One step is one quarter (step 1 = 2025Q4). The phases of a quarter are fixed, so results do not depend on the
-order in which agents are activated except where firms compete for scarce credit (then the order is shuffled by
-the model's own generator). Process overview: docs/ODD.md, "Process overview and scheduling".
+One step is one quarter (step 1 = 2025Q4). :meth:`CreditLoopModel.step` runs the phases of docs/ODD.md §3 in a
+fixed order, each a function of the module of its mechanism, so results do not depend on the order in which
+agents are activated except where firms compete for scarce credit (then the order is shuffled by the model's own
+generator). This module holds the phases, the registry of firms and the queries agents make of the economy.
 """
 
 from __future__ import annotations
-
-import math
 
 import mesa
 import numpy as np
 
 from accounting import invariants
 from accounting.books import PartyColumns
-from accounting.contracts import IS_DEBT, IS_EXECUTORY, IS_HEDGE, Kind, Status
-from accounting.ledger import Flow, Ledger, World
+from accounting.contracts import IS_DEBT, Kind, Status
+from accounting.ledger import Ledger, World
 from agents.bank import Bank
 from agents.builder import CapacityOwner
 from agents.private_credit import PrivateCreditFund
-from economy import marks, settlement
+from economy import (
+    compute_market,
+    defaults,
+    energy,
+    leases,
+    lifecycle,
+    marks,
+    settlement,
+    shocks,
+)
+from economy.calibration import calibrate_revenue
 from economy.circularity import CircularityTracker
 from economy.credit_market import CreditMarket
 from economy.events import EventLog, quarter_label
 from economy.initialisation import build_agents, open_books, scripted_deals
-from economy.leases import spv_lease_ends
 from economy.market import Market
 from economy.metrics import MODEL_SERIES, quarter_metrics
+from economy.population import add_population
 from params.schema import Parameters
 
 WORLD_NAMES = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
@@ -73,24 +82,22 @@ class CreditLoopModel(mesa.Model):
         self.funds: list[PrivateCreditFund] = []
         self.banks: list[Bank] = []
         self.nvidia = None
-        self.microsoft = None
         self.firm_state = PartyColumns(
             appetite=np.float64, liquidated=np.bool_, capex_growth=np.float64, funding_shortfall=np.float64
         )
         self._groups: dict[str, object] = {}
-        self._reset_quarter_accumulators()
+        self.reset_quarter_accumulators()
         self.defaults_total = 0
         self.losses_total = 0.0
         self.retail_gw_total = 0.0
+        self.compute_rows = np.zeros(0, dtype=np.int64)
         build_agents(self)
-        from economy.population import add_population
-
         add_population(self)
         self.market.resize(self.ledger.n_parties)
         open_books(self)
         self._builders = self.agents.select(lambda a: isinstance(a, CapacityOwner))
-        self._refresh_caches()
-        self._calibrate_revenue()
+        self.refresh_caches()
+        calibrate_revenue(self)
         self.demand0_gw = self.p.demand.initial_utilisation * self.retail_gw_total
         if self.p.run.check_invariants:
             invariants.check(self.ledger)
@@ -131,6 +138,14 @@ class CreditLoopModel(mesa.Model):
             "corporates", lambda: [f for f in self.firms if not isinstance(f, PrivateCreditFund | Bank)]
         )
 
+    def lenders(self) -> list:
+        """The funds, then the banks (the order in which they decide and close their quarter)."""
+        return self.firm_group("lenders", lambda: [*self.funds, *self.banks])
+
+    def firms_by_template(self, template: str) -> list:
+        """The firms modelled on a calibrated firm (the firm itself, and synthetic look-alikes)."""
+        return self.firm_group(f"template {template}", lambda: [f for f in self.firms if f.template == template])
+
     def log(self, kind: str, actor: str, text: str, counterparty: str = "", amount: float = 0.0) -> None:
         self.events.add(max(self.quarter, 0), kind, actor, text, counterparty, amount)
 
@@ -139,7 +154,7 @@ class CreditLoopModel(mesa.Model):
         return quarter_label(max(self.quarter, 0))
 
     # -- caches and queries used by the agents --------------------------------------------------------------------
-    def _reset_quarter_accumulators(self) -> None:
+    def reset_quarter_accumulators(self) -> None:
         self.contract_revenue: dict[int, float] = {}
         self.shortfall_by_provider: dict[int, float] = {}
         self.equity_raised_q: dict[int, float] = {}
@@ -147,7 +162,9 @@ class CreditLoopModel(mesa.Model):
         self.defaults_q = 0
         self.losses_q = 0.0
 
-    def _refresh_caches(self) -> None:
+    def refresh_caches(self) -> None:
+        """Per-party sums the agents read many times a quarter: debt (all, on balance sheet), lending,
+        protection, cash at this point and energised GW."""
         ledger, c = self.ledger, self.ledger.contracts
         n = ledger.n_parties
         live = c.view("status") == Status.ACTIVE
@@ -212,275 +229,79 @@ class CreditLoopModel(mesa.Model):
         if amount <= 0:
             return
         if self.nvidia is not None and seller == self.nvidia.party:
-            self.nvidia.chip_sales_q += amount
+            self.nvidia.record_sale(amount)
         if seller == self.nvidia.party or seller == World.AMD:
             self.circularity.sale(seller, buyer, amount)
 
-    def attach_collateral(self, party: int, cohort: int) -> None:
-        """Secure this quarter's new GPU loans of a borrower on the capacity cohort they financed."""
-        if cohort < 0:
-            return
-        c = self.ledger.contracts
-        rows = c.of_debtor(party)
-        rows = rows[
-            (c.kind[rows] == Kind.GPU_LOAN)
-            & (c.collateral[rows] < 0)
-            & (c.status[rows] == Status.ACTIVE)
-            & (c.start_q[rows] == self.quarter)
-        ]
-        self.ledger.secure(rows, cohort)
-
-    def open_finance_lease(self, firm, amount: float) -> float:
-        """Finance leases from outside lessors (data-centre developers), drawn from the same IG investor pool."""
-        take = min(amount, self.credit.ig_left)
-        if take <= 0 or firm.excluded:
-            return 0.0
-        self.credit.ig_left -= take
-        self.ledger.open_contract(
-            Kind.FINANCE_LEASE,
-            World.OUTSIDE_INVESTORS,
-            firm.party,
-            principal=take,
-            cash=take,
-            maturity_q=self.quarter + 4 * self.p.credit.lease_years,
-            fixed_rate=self.market.reference_rate + self.market.ig_spread + self.p.deals.lease_premium,
-            amortising=True,
-        )
-        self.log(
-            "lease",
-            firm.name,
-            f"{firm.name} signs {take:.1f}bn of data-centre finance leases",
-            "lessors",
-            take,
-        )
-        return take
-
-    # -- one quarter ---------------------------------------------------------------------------------------------
+    # -- one quarter: the phases of docs/ODD.md §3 ------------------------------------------------------------
     def step(self) -> None:
-        self.quarter = q = self.steps - 1
-        self.ledger.quarter = q
+        self.start_quarter()  # 1
+        self.environment()  # 2-8
+        self.observe()  # 9
+        self.decide()  # 10-13
+        compute_market.operate(self)  # 14: markets
+        new_defaults = self.settle()  # 15-16
+        defaults.resolve(self, new_defaults)  # 17
+        lifecycle.end_contracts(self)  # 18
+        marks.mark(self)  # 19
+        self.end_quarter()  # 20-22
+        self.check_invariants()
+        self.collect()
+
+    def start_quarter(self) -> None:
+        """Clock and resets: last quarter's customer shortfalls are kept for the builders; firms reset."""
+        self.quarter = self.steps - 1
+        self.ledger.quarter = self.quarter
         self._last_shortfall = self.shortfall_by_provider
-        self._reset_quarter_accumulators()
+        self.reset_quarter_accumulators()
         for f in self.firms:
-            f.capex_q = 0.0
-            f.funding_shortfall = 0.0
-            if f.in_default and not f.liquidated and q > 0:
-                f.in_default = False  # restructured last quarter; barred from credit until excluded_until
-        if self.nvidia is not None:
-            self.nvidia.chip_sales_q = 0.0
-        self._apply_shocks(q)
-        self.market.advance_demand(q)
+            f.begin_quarter()
+
+    def environment(self) -> None:
+        """What everyone will observe: shocks, AI demand, spreads, credit-market capacity, grid connections, SPV
+        lease ends, caches, the provisional compute allocation and everyone's scheduled dues."""
+        shocks.apply(self)
+        self.market.advance_demand(self.quarter)
         self.market.update_spreads()
         self.credit.begin_quarter()
-        self._energise()
-        spv_lease_ends(self)  # before the caches and expected dues: a walk-away changes both
-        self._refresh_caches()
-        self._allocate_compute()  # provisional: invoices firms will plan for
-        d = settlement.dues(self)
-        self._expected_dues = np.bincount(d["payer"], d["income"] + d["repay"], self.ledger.n_parties)
-        compute = self.ledger.contracts.view("kind") == Kind.COMPUTE
-        self._expected_fees = np.bincount(d["payer"][compute], d["income"][compute], self.ledger.n_parties)
+        energy.energise(self)
+        leases.spv_lease_ends(self)  # before the caches and expected dues: a walk-away changes both
+        self.refresh_caches()
+        compute_market.allocate(self)  # provisional: invoices firms will plan for
+        d = settlement.quarter_dues(self)
+        n = self.ledger.n_parties
+        self._expected_dues = d.per_payer(n)
+        self._expected_fees = d.per_payer(n, self.ledger.contracts.view("kind") == Kind.COMPUTE)
 
+    def observe(self) -> None:
+        """Agents form expectations; the rivals' capex growth is snapshotted before anyone decides."""
         self.agents.do("observe")
         self._rival_growth = self.firm_state.capex_growth.copy()
-        for lender in (*self.funds, *self.banks):
+
+    def decide(self) -> None:
+        """Lenders set their appetite, the vendor its willingness to invest, the 2025Q4 deals are booked, and
+        capacity owners (in random order) set capex, raise funding and buy capacity."""
+        for lender in self.lenders():
             lender.decide()
         if self.nvidia is not None:
             self.nvidia.decide()
         scripted_deals(self)
         self._builders.shuffle_do("decide")
 
-        self._operate()
-        new_defaults = settlement.settle(self)
+    def settle(self) -> list[int]:
+        """Settlement, then every firm books what its compute contracts and backstops paid."""
+        new = settlement.settle(self)
         for f in self.firms:
-            f.book_contracts(
-                self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0)
-            )
-        settlement.resolve_defaults(self, new_defaults)
-        self._close_finished()
-        marks.mark(self)
-        for lender in (*self.funds, *self.banks):
+            f.book_contracts(self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0))
+        return new
+
+    def end_quarter(self) -> None:
+        """Lenders' investor flows and payouts, the vendor's payout, sentiment, default memory, prices, totals,
+        the circularity index and the quarter's model series."""
+        for lender in self.lenders():
             lender.end_quarter()
         if self.nvidia is not None:
-            self.nvidia.pay_out()
-        self._end_quarter()
-
-    def _apply_shocks(self, q: int) -> None:
-        """Scenario shocks: windowed ones are recomputed each quarter, one-offs fire at their quarter."""
-        m, p = self.market, self.p
-        growth = spreads = rate = 0.0
-        grid, life, openai = 1.0, p.technology.gpu_economic_life_years, 1.0
-        for s in p.shocks:
-            on = s.quarter <= q < s.quarter + s.duration
-            if s.kind == "ai_demand_growth" and on:
-                growth += s.size
-            elif s.kind == "spreads" and on:
-                spreads += s.size
-            elif s.kind == "reference_rate" and on:
-                rate += s.size
-            elif s.kind == "grid_capacity" and on:
-                grid *= s.size
-            elif s.kind == "gpu_obsolescence" and on:
-                life = min(life, s.size)
-            elif s.kind == "openai_revenue" and on:
-                openai *= max(0.0, 1.0 - s.size)
-            if s.quarter != q:
-                continue
-            if s.kind == "ai_demand_level":
-                m.demand_index *= math.exp(s.size)
-            elif s.kind == "sentiment":
-                m.sentiment = min(1.0, max(0.0, m.sentiment + s.size))
-            elif s.kind == "fund_redemptions":
-                for f in self.funds:
-                    f.redemption_queue += s.size * max(f.equity, 0.0)
-            self.log(
-                "shock",
-                "scenario",
-                f"Shock: {s.kind.replace('_', ' ')} of {s.size:+g}"
-                + (f" for {s.duration} quarters" if s.duration > 1 else ""),
-            )
-        m.growth_shift, m.growth_shift_until = growth, q
-        m.spread_shock = spreads
-        m.reference_rate = p.credit.reference_rate_annual + rate
-        m.grid_multiplier = grid
-        shortened = life < m.gpu_economic_life_years
-        m.gpu_economic_life_years = life
-        self.openai_revenue_factor = openai
-        if shortened:
-            marks.impair_after_shock(self)
-
-    def _energise(self) -> None:
-        """Connect ready capacity to the grid, oldest first, within this quarter's GW of connections."""
-        cap, q = self.ledger.capacity, self.quarter
-        waiting = np.flatnonzero(cap.view("active") & ~cap.view("energised") & (cap.view("ready_q") <= q))
-        budget = self.market.grid_budget()
-        if waiting.size == 0:
-            self.market.grid_credit = 0.0
-            return
-        order = waiting[np.lexsort((waiting, cap.ready_q[waiting]))]
-        # budget left before each cohort, subtracted one cohort at a time; connect until it is used up
-        left = np.subtract.accumulate(np.concatenate(([budget], cap.gw[order])))
-        used_up = np.flatnonzero(left[:-1] <= 0)
-        k = int(used_up[0]) if used_up.size else order.size
-        self.ledger.energise(order[:k])
-        budget = left[k] if k else budget
-        self.market.grid_credit = min(budget, 0.0)  # overdrawn connections delay the next quarter's
-
-    def _allocate_compute(self) -> None:
-        """Compute contracts: providers deliver pro rata to what they have energised; customers take all or the
-        take-or-pay minimum; invoices = price x delivered GW x max(take, minimum). Sets the GW each firm sells to
-        end customers (its retail capacity)."""
-        c, q, n = self.ledger.contracts, self.quarter, self.ledger.n_parties
-        rows = np.flatnonzero(
-            (c.view("status") == Status.ACTIVE)
-            & (c.view("kind") == Kind.COMPUTE)
-            & (c.view("start_q") <= q)
-            & (c.view("maturity_q") > q)
-        )
-        provider, customer = c.creditor[rows], c.debtor[rows]
-        energised = self.energised_cache
-        contracted = np.bincount(provider, c.gw[rows], n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(contracted > 0, np.minimum(1.0, energised / contracted), 0.0)
-        delivered = c.gw[rows] * fill[provider]
-        take_by_party = np.ones(n)
-        for lab in self.firm_group("takers", lambda: [f for f in self.firms if hasattr(f, "take_share")]):
-            take_by_party[lab.party] = lab.take_share
-        take = take_by_party[customer]
-        used = delivered * take
-        self.ledger.invoice(rows, c.price[rows] * delivered * np.maximum(take, c.min_share[rows]))
-        retail = energised - np.bincount(provider, used, n) + np.bincount(customer, used, n)
-        for f in self.capacity_owners():
-            f.retail_gw = 0.0 if f.liquidated else float(retail[f.party])
-        self.retail_gw_total = float(sum(f.retail_gw for f in self.capacity_owners()))
-        self._compute_rows = rows
-
-    def _operate(self) -> None:
-        self._allocate_compute()
-        c = self.ledger.contracts
-        rows = self._compute_rows
-        self.ledger.run_down(rows, c.due[rows])  # the backlog falls by what is invoiced (paid or not)
-        self.market.clear_compute(self.demand0_gw * self.market.demand_index, self.retail_gw_total)
-        for r in c.active(Kind.BACKSTOP):
-            if c.start_q[r] <= self.quarter <= c.maturity_q[r]:
-                beneficiary = self.firm_by_party[int(c.creditor[r])]
-                unsold = beneficiary.retail_gw * (1.0 - self.market.utilisation)
-                due = min(c.notional[r], unsold * c.price[r])
-                self.ledger.invoice(r, due)
-                self.ledger.run_down(r, due)
-        openai = self.firms_by_name.get("OpenAI")
-        base = None
-        if openai is not None:
-            base = openai.price_multiplier
-            openai.price_multiplier = base * self.openai_revenue_factor
-        for f in self.firms:
-            if not f.liquidated:
-                f.operate()
-        if openai is not None:
-            openai.price_multiplier = base
-
-    def _close_finished(self) -> None:
-        c, q = self.ledger.contracts, self.quarter
-        live = c.view("status") == Status.ACTIVE
-        debt = IS_DEBT[c.view("kind")]
-        repaid = np.flatnonzero(live & debt & (c.view("principal") <= 1e-9))
-        self.ledger.write_down(repaid, c.principal[repaid])  # rounding dust, through the ledger
-        executory = live & IS_EXECUTORY[c.view("kind")]
-        expired = np.flatnonzero(executory & (c.view("maturity_q") <= q))
-        self.ledger.close(np.concatenate([repaid, expired]), Status.MATURED)
-        # risk transfer and hedges end at maturity: what the position is worth is settled in cash, then closed
-        hedges = np.flatnonzero(live & IS_HEDGE[c.view("kind")] & (c.view("maturity_q") <= q))
-        if hedges.size:
-            self.ledger.cash_settle(hedges, c.value[hedges].copy(), Flow.HEDGE)
-            self.ledger.close(hedges, Status.MATURED)
-            for r in hedges:
-                self.log(
-                    "hedge_end",
-                    self.ledger.names[c.creditor[r]],
-                    f"{self.ledger.names[c.creditor[r]]}'s {Kind(int(c.kind[r])).name.lower().replace('_', ' ')} "
-                    "matures",
-                    "outside investors",
-                    0.0,
-                )
-        expiring = np.flatnonzero(
-            executory & (c.view("maturity_q") == q + 1) & (c.view("kind") == Kind.COMPUTE)
-        )
-        self._renew_compute(expiring)
-
-    def _renew_compute(self, rows: np.ndarray) -> None:
-        """An expiring compute contract is renewed for ``deals.compute_renewal_quarters`` at today's market
-        price, for the GW the customer still needs at today's utilisation, if both sides are going concerns."""
-        c, m = self.ledger.contracts, self.market
-        term = self.p.deals.compute_renewal_quarters
-        scale = min(1.0, m.utilisation / self.p.demand.initial_utilisation)
-        price_ratio = m.compute_price / self.p.demand.compute_price_usd_bn_per_gw_year
-        for r in rows:
-            provider, customer = self.firm_by_party[int(c.creditor[r])], self.firm_by_party[int(c.debtor[r])]
-            if customer.excluded or customer.liquidated or provider.liquidated or scale <= 0:
-                continue
-            gw, price = float(c.gw[r]) * scale, float(c.price[r]) * price_ratio
-            self.ledger.open_contract(
-                Kind.COMPUTE,
-                provider.party,
-                customer.party,
-                notional=gw * price * term,
-                gw=gw,
-                price=price,
-                min_share=float(c.min_share[r]),
-                start_q=int(c.maturity_q[r]),
-                maturity_q=int(c.maturity_q[r]) + term,
-                loop=int(c.loop[r]),
-            )
-            self.log(
-                "renewal",
-                customer.name,
-                f"{customer.name} renews {gw:.2f} GW of compute with {provider.name} "
-                f"for {term / 4:g} years at {4 * price:.1f}bn per GW-year",
-                provider.name,
-                gw * price * term,
-            )
-
-    def _end_quarter(self) -> None:
+            self.nvidia.end_quarter()
         m = self.market
         sector_debt = float(self.debt_cache.sum())
         loss_share = self.losses_q / sector_debt if sector_debt > 0 else 0.0
@@ -491,55 +312,14 @@ class CreditLoopModel(mesa.Model):
         self.defaults_total += self.defaults_q
         self.losses_total += self.losses_q
         self.circularity_index = self.circularity.end_quarter()
-        self._refresh_caches()
+        self.refresh_caches()
         self.metrics = quarter_metrics(self)
+
+    def check_invariants(self) -> None:
         if self.p.run.check_invariants:
             invariants.check(self.ledger)
+
+    def collect(self) -> None:
         self.datacollector.collect(self)
         if self.quarter + 1 >= self.p.run.quarters:
             self.running = False
-
-    # -- opening calibration ------------------------------------------------------------------------------------
-    def _calibrate_revenue(self) -> None:
-        """Split each firm's calibrated revenue into AI revenue (price x utilisation x retail GW, plus contract
-        revenue) and core revenue; AI labs' price multipliers reproduce their revenue; Nvidia's revenue not from
-        modelled buyers is its outside revenue."""
-        self.quarter = 0
-        self._allocate_compute()
-        d = self.p.demand
-        c = self.ledger.contracts
-        rows = self._compute_rows
-        fees = np.bincount(c.creditor[rows], c.due[rows], self.ledger.n_parties)
-        for f in self.capacity_owners():
-            ai = d.compute_price_usd_bn_per_gw_year / 4.0 * d.initial_utilisation * f.retail_gw
-            if f.type_label == "AI lab":
-                f.price_multiplier = f.cal.revenue_usd_bn_per_year / 4.0 / ai if ai > 0 else 1.0
-                continue
-            f.core_revenue0_q = max(0.0, f.cal.revenue_usd_bn_per_year / 4.0 - ai - fees[f.party])
-            f.revenue_q = f.cal.revenue_usd_bn_per_year / 4.0
-            f.operating_cash_q = f.cal.cash_margin * f.revenue_q
-            f.opex_q = f.revenue_q - f.operating_cash_q
-            if f.type_label in ("leveraged builder", "neocloud"):
-                f.chip_vendor_share = 1.0  # they buy Nvidia systems
-        for f in self.capacity_owners():
-            if f.type_label == "AI lab":
-                f.revenue_q = f.cal.revenue_usd_bn_per_year / 4.0
-                f.opex_q = f.non_compute_costs(f.revenue_q)
-                f.operating_cash_q = f.revenue_q - f.opex_q
-        if self.nvidia is not None:
-            t = self.p.technology
-            chips = t.chip_cost_usd_bn_per_gw / (t.chip_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw)
-            bought = sum(
-                f.cal.capex_usd_bn_per_year * chips * f.chip_vendor_share for f in self.capacity_owners()
-            )
-            nv = self.nvidia
-            nv.outside_revenue0_q = max(0.0, nv.cal.revenue_usd_bn_per_year - bought) / 4.0
-            nv.revenue_q = nv.cal.revenue_usd_bn_per_year / 4.0
-            nv.operating_cash_q = nv.cal.cash_margin * nv.revenue_q
-        for f in self.funds + self.banks:
-            f.operating_cash_q = 0.0
-        for f in self.corporates():
-            ai_heavy = f.type_label in ("AI lab", "neocloud", "chip vendor")
-            f.growth0 = d.ai_growth_initial_annual if ai_heavy else d.core_revenue_growth_annual
-            self.market.fundamental_start[f.party] = f.fundamental(record=False)
-        self.quarter = -1

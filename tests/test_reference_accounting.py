@@ -61,7 +61,7 @@ def test_the_reference_gives_the_model_numbers_quarter_after_quarter(model):
     checked = {"repay": 0, "margin": 0, "stakes": 0}
     for q, shock in ((1, 0.9), (2, 0.0), (3, 0.5)):
         open_quarter(model, q)
-        model._reset_quarter_accumulators()
+        model.reset_quarter_accumulators()
         # move the markets so that marks, depreciation and the LTV covenant all have work to do
         model.market.value *= 1.0 + 0.05 * q
         model.market.fire_sale_discount = shock

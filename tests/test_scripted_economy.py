@@ -7,14 +7,29 @@ from types import SimpleNamespace
 
 import pytest
 
+from accounting.books import PartyColumns
 from accounting.contracts import Kind, Status
 from accounting.invariants import check
+from accounting.journal import Flow
 from accounting.ledger import Ledger
-from economy import settlement
+from economy import defaults, settlement
 from economy.circularity import CircularityTracker
 from economy.events import EventLog
 
 WORLD = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
+
+
+class Party(SimpleNamespace):
+    """A firm as settlement and default resolution see it: its state and the hooks they call (doing nothing)."""
+
+    def raise_liquidity(self, shortfall):
+        return 0.0
+
+    def compute_terminated(self, provider, gw, price, min_share, loop):
+        pass
+
+    def record_credit_loss(self, amount):
+        pass
 
 
 class Host(SimpleNamespace):
@@ -38,7 +53,7 @@ def economy():
         Kind.COMPUTE, cloud, lab, notional=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
     )
     firms = {
-        p: SimpleNamespace(name=ledger.names[p], in_default=False, party=p, funding_shortfall=0.0)
+        p: Party(name=ledger.names[p], in_default=False, party=p, funding_shortfall=0.0)
         for p in (lab, cloud, bank)
     }
     host = Host(
@@ -52,6 +67,7 @@ def economy():
         contract_revenue={},
         shortfall_by_provider={},
         compute_fees_paid={},
+        firm_state=PartyColumns(funding_shortfall=float).ensure(ledger.n_parties),
     )
     ledger.quarter = 1
     ledger.invoice(compute, 4.0)  # the operating phase's invoice: 1 GW x 4
@@ -92,7 +108,7 @@ def test_a_borrower_default_cascades_to_its_lender_through_clearing():
     host, _lab, cloud, bank, loan, compute = economy()
     L = host.ledger
     L.reschedule(loan, 1)
-    L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)  # Cloud spent the loan: 0.1 left
+    L.pay(cloud, 2, 8.9, Flow.OPEX)  # Cloud spent the loan: 0.1 left
     L.invoice(compute, 3.0)
     new = settlement.settle(host)
     assert new == [cloud]
@@ -107,7 +123,7 @@ def test_restructuring_writes_claims_down_to_what_assets_cover():
     host, _lab, cloud, _bank, loan, compute = economy()
     L = host.ledger
     L.reschedule(loan, 1)
-    L.pay(cloud, 2, 8.9, settlement.Flow.OPEX)
+    L.pay(cloud, 2, 8.9, Flow.OPEX)
     L.invoice(compute, 3.0)
     host.firm_by_party[cloud].restructurings = 0
     host.firm_by_party[cloud].excluded_until = -1
@@ -127,7 +143,7 @@ def test_restructuring_writes_claims_down_to_what_assets_cover():
     host.installed_gw = lambda: 0.0
     # Cloud's remaining assets: cash 0 + other assets 9; claims: loan principal
     before = float(L.contracts.principal[loan])
-    settlement.resolve_defaults(host, [cloud])
+    defaults.resolve(host, [cloud])
     assert L.contracts.status[compute] == Status.ACTIVE  # Cloud is the provider, not the customer
     assert L.contracts.principal[loan] == pytest.approx(min(before, 9.0))
     assert L.contracts.past_due[loan] == 0.0 and L.contracts.maturity_q[loan] >= 5  # rescheduled
