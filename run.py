@@ -6,6 +6,7 @@
     python run.py sweep ...          batch sweeps, locally or on a Dask cluster
     python run.py report DIR         plots from a sweep
     python run.py bench [--quick]    step-performance benchmarks
+    python run.py regression         compare every scenario (seed 1) with the stored expected outputs
     python run.py params | scenarios | docs | test
 
 Bad input exits with status 2 and one message naming the field, the value and what is allowed.
@@ -53,6 +54,12 @@ def _sweep(args) -> int:
     from sweep.cli import sweep_command
 
     return sweep_command(args)
+
+
+def _regression(args) -> int:
+    from cli.regression import regression_command
+
+    return regression_command(args)
 
 
 def _report(args) -> int:
@@ -163,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="the subset that finishes within a minute")
     p.add_argument("--json", type=Path, help="write the key ratios to this JSON file")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("regression", help="compare every scenario (seed 1) with the stored expected outputs")
+    p.add_argument(
+        "--update", action="store_true", help="rewrite the stored files (a change meant to move them)"
+    )
+    p.add_argument("--exact", action="store_true", help="compare bit for bit (default: relative 1e-9)")
+    p.set_defaults(func=_regression)
 
     p = sub.add_parser("docs", help="regenerate the parameter table in docs/ODD.md")
     p.set_defaults(func=_docs)

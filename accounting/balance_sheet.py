@@ -6,15 +6,11 @@ contract and capacity books (per-party indexes, in book order, so the sums equal
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from accounting.contracts import IS_DEBT, IS_TWO_SIDED, Kind, Status
 
-if TYPE_CHECKING:
-    from accounting.ledger import Ledger
 
-
-def balance_sheet(ledger: Ledger, party: int) -> dict[str, float]:
+def balance_sheet(ledger, party: int) -> dict[str, float]:
+    """The balance sheet of ``party`` in an :class:`accounting.ledger.Ledger` (USD bn, by line)."""
     c, cap = ledger.contracts, ledger.capacity
     cr, dr = c.of_creditor(party), c.of_debtor(party)
     ck, cl = c.kind[cr], c.status[cr] == Status.ACTIVE

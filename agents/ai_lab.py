@@ -243,7 +243,9 @@ class AILab(CapacityOwner):
     def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
         """Its price multiplier makes its first-quarter revenue match the calibration; opening opex are its
         non-compute costs."""
-        self.price_multiplier = self.cal.revenue_usd_bn_per_year / 4.0 / ai_revenue_q if ai_revenue_q > 0 else 1.0
+        self.price_multiplier = (
+            self.cal.revenue_usd_bn_per_year / 4.0 / ai_revenue_q if ai_revenue_q > 0 else 1.0
+        )
         self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
         self.opex_q = self.non_compute_costs(self.revenue_q)
         self.operating_cash_q = self.revenue_q - self.opex_q

@@ -221,7 +221,9 @@ class CapacityOwner(Firm):
     def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
         """Split its calibrated revenue into AI revenue (at the opening price and utilisation, plus the compute
         fees it earns) and core revenue; opening operating cash flow at its calibrated margin."""
-        self.core_revenue0_q = max(0.0, self.cal.revenue_usd_bn_per_year / 4.0 - ai_revenue_q - contract_fees_q)
+        self.core_revenue0_q = max(
+            0.0, self.cal.revenue_usd_bn_per_year / 4.0 - ai_revenue_q - contract_fees_q
+        )
         self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
         self.operating_cash_q = self.cal.cash_margin * self.revenue_q
         self.opex_q = self.revenue_q - self.operating_cash_q

@@ -78,14 +78,9 @@ def _print_summary(console: Console, name: str, seed: int, results, ratios) -> N
         table.add_column("circular on" if r.circular else "circular off", justify="right")
     if ratios:
         table.add_column("ratio on/off", justify="right")
-    keys = {
-        "boom_peak": "peak_capex_usd_bn_per_quarter",
-        "bust_depth": "bust_depth",
-        "defaults": "defaults",
-        "lender_losses": "lender_losses_usd_bn",
-        "nvidia_peak_revenue": "peak_nvidia_revenue_usd_bn_per_quarter",
-    }
-    inverse = {v: k for k, v in keys.items()}
+    from economy.metrics import AMPLIFIED
+
+    inverse = {key: name for name, (key, _label) in AMPLIFIED.items()}
     for key in results[0].summary:
         cells = [_fmt(r.summary[key]) for r in results]
         if ratios:

@@ -29,7 +29,9 @@ def calibrate_revenue(model: CreditLoopModel) -> None:
     if model.nvidia is not None:
         t = model.p.technology
         chips = t.chip_cost_usd_bn_per_gw / (t.chip_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw)
-        bought = sum(f.cal.capex_usd_bn_per_year * chips * f.chip_vendor_share for f in model.capacity_owners())
+        bought = sum(
+            f.cal.capex_usd_bn_per_year * chips * f.chip_vendor_share for f in model.capacity_owners()
+        )
         model.nvidia.calibrate_opening(bought)
     for f in model.lenders():
         f.operating_cash_q = 0.0

@@ -174,7 +174,8 @@ class CreditMarket:
         **terms,
     ) -> float:
         """Floating-rate private credit: an SPV facility (off balance sheet) or a GPU-backed loan."""
-        got = self.syndicate("funds",
+        got = self.syndicate(
+            "funds",
             firm,
             amount,
             kind,
@@ -229,7 +230,13 @@ class CreditMarket:
             fixed_rate=m.market.reference_rate + m.market.ig_spread + m.p.deals.lease_premium,
             amortising=True,
         )
-        m.log("lease", firm.name, f"{firm.name} signs {take:.1f}bn of data-centre finance leases", "lessors", take)
+        m.log(
+            "lease",
+            firm.name,
+            f"{firm.name} signs {take:.1f}bn of data-centre finance leases",
+            "lessors",
+            take,
+        )
         return take
 
     # -- banks -------------------------------------------------------------------------------------------------

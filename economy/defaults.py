@@ -20,6 +20,7 @@ from accounting.ledger import World
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
 
+
 def resolve(model: CreditLoopModel, defaulters: list[int]) -> None:
     """Resolve each new defaulter: terminate its executory contracts, seize collateral, write unsecured claims
     down to what its assets cover (restructuring), or liquidate a repeat defaulter."""

@@ -149,19 +149,21 @@ def summary(model_frame, agent_frame=None) -> dict[str, float]:
     }
 
 
-AMPLIFIED = {
-    "boom_peak": "peak_capex_usd_bn_per_quarter",
-    "bust_depth": "bust_depth",
-    "defaults": "defaults",
-    "lender_losses": "lender_losses_usd_bn",
-    "nvidia_peak_revenue": "peak_nvidia_revenue_usd_bn_per_quarter",
+# The twin's amplification ratios, declared once: ratio name -> (summary key, label). The CLI, the sweeps and the
+# app read names, keys and labels from here.
+AMPLIFIED: dict[str, tuple[str, str]] = {
+    "boom_peak": ("peak_capex_usd_bn_per_quarter", "boom peak (peak capex)"),
+    "bust_depth": ("bust_depth", "bust depth (capex fall from peak)"),
+    "defaults": ("defaults", "defaults"),
+    "lender_losses": ("lender_losses_usd_bn", "lender losses"),
+    "nvidia_peak_revenue": ("peak_nvidia_revenue_usd_bn_per_quarter", "Nvidia peak revenue"),
 }
 
 
 def amplification(with_circular: dict[str, float], without: dict[str, float]) -> dict[str, float | None]:
     """Ratios with ÷ without circular financing (None where the counterfactual is zero)."""
     out: dict[str, float | None] = {}
-    for name, key in AMPLIFIED.items():
+    for name, (key, _label) in AMPLIFIED.items():
         a, b = with_circular[key], without[key]
         out[name] = float(a / b) if b else (1.0 if a == b else None)
     return out

@@ -32,9 +32,10 @@ from economy.calibration import calibrate_revenue
 from economy.circularity import CircularityTracker
 from economy.credit_market import CreditMarket
 from economy.events import EventLog, quarter_label
-from economy.initialisation import build_agents, open_books, scripted_deals
+from economy.initialisation import build_agents, open_books
 from economy.market import Market
 from economy.metrics import MODEL_SERIES, quarter_metrics
+from economy.opening_deals import scripted_deals
 from economy.population import add_population
 from params.schema import Parameters
 
@@ -144,7 +145,9 @@ class CreditLoopModel(mesa.Model):
 
     def firms_by_template(self, template: str) -> list:
         """The firms modelled on a calibrated firm (the firm itself, and synthetic look-alikes)."""
-        return self.firm_group(f"template {template}", lambda: [f for f in self.firms if f.template == template])
+        return self.firm_group(
+            f"template {template}", lambda: [f for f in self.firms if f.template == template]
+        )
 
     def log(self, kind: str, actor: str, text: str, counterparty: str = "", amount: float = 0.0) -> None:
         self.events.add(max(self.quarter, 0), kind, actor, text, counterparty, amount)
@@ -292,7 +295,9 @@ class CreditLoopModel(mesa.Model):
         """Settlement, then every firm books what its compute contracts and backstops paid."""
         new = settlement.settle(self)
         for f in self.firms:
-            f.book_contracts(self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0))
+            f.book_contracts(
+                self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0)
+            )
         return new
 
     def end_quarter(self) -> None:

@@ -112,10 +112,10 @@ def _pool(model: CreditLoopModel, kind: str) -> list:
         owners = model.capacity_owners()
         kinds = {
             "funds": model.funds,
-            "labs": [f for f in owners if f.type_label == "AI lab"],
-            "hyperscalers": [f for f in owners if f.type_label == "hyperscaler"],
-            "neoclouds": [f for f in owners if f.type_label == "neocloud"],
-            "builders": [f for f in owners if f.type_label in ("hyperscaler", "neocloud")],
+            "labs": [f for f in owners if isinstance(f, AILab)],
+            "hyperscalers": [f for f in owners if isinstance(f, Hyperscaler)],
+            "neoclouds": [f for f in owners if isinstance(f, Neocloud)],
+            "builders": [f for f in owners if isinstance(f, Hyperscaler | Neocloud)],
         }
         return {
             k: [f for f in v if f.synthetic] or [f for f in v if not f.synthetic] for k, v in kinds.items()
@@ -285,11 +285,11 @@ def open_compute(model: CreditLoopModel) -> None:
             if not customers:
                 continue
             backlog = ci.coreweave_backlog_usd_bn * f.size
-            n_labs = sum(1 for c in customers if c.type_label == "AI lab")
+            n_labs = sum(1 for c in customers if isinstance(c, AILab))
             n_other = len(customers) - n_labs
             to_labs = backlog * (lab_share if n_other else 1.0) if n_labs else 0.0
             for customer in customers:
-                is_lab = customer.type_label == "AI lab"
+                is_lab = isinstance(customer, AILab)
                 value = to_labs / n_labs if is_lab else (backlog - to_labs) / n_other
                 if value > 0:
                     sign(f, customer, value, cw_price)

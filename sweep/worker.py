@@ -74,7 +74,7 @@ def run_tables(config: dict[str, Any], task) -> dict[str, pa.Table]:
         if ratios is not None:
             for name, ratio in ratios.items():
                 row[f"amp_{name}"] = float("nan") if ratio is None else float(ratio)
-            for key in AMPLIFIED.values():
+            for key, _label in AMPLIFIED.values():
                 row[f"extra_{key}"] = float(results[0].summary[key] - results[1].summary[key])
         rows.append(row)
     tables = {"series": _frames([(head(r.circular), r.model_frame) for r in results])}

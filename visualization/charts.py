@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 
 from accounting.contracts import INSTRUMENT_LABELS
 from economy.events import quarter_label
-from economy.metrics import INSTRUMENT_COLUMNS, amplification, summary
+from economy.metrics import AMPLIFIED, INSTRUMENT_COLUMNS, amplification, summary
 from visualization.style import KIND_COLORS, RENDER_LOCK, TWIN_LABEL, canvas_png, fmt
 
 BACKGROUNDS_KEPT = 120  # static chart backgrounds kept, about 0.6 MB each (see _BACKGROUNDS)
@@ -141,20 +141,8 @@ CHARTS: tuple[ChartSpec, ...] = (
 )
 CHART_KEYS = tuple(c.key for c in CHARTS)
 
-RATIO_LABELS = {
-    "boom_peak": "boom peak (peak capex)",
-    "bust_depth": "bust depth (capex fall from peak)",
-    "defaults": "defaults",
-    "lender_losses": "lender losses",
-    "nvidia_peak_revenue": "Nvidia peak revenue",
-}
-RATIO_SUMMARY_KEYS = {
-    "boom_peak": "peak_capex_usd_bn_per_quarter",
-    "bust_depth": "bust_depth",
-    "defaults": "defaults",
-    "lender_losses": "lender_losses_usd_bn",
-    "nvidia_peak_revenue": "peak_nvidia_revenue_usd_bn_per_quarter",
-}
+RATIO_LABELS = {name: label for name, (_key, label) in AMPLIFIED.items()}
+RATIO_SUMMARY_KEYS = {name: key for name, (key, _label) in AMPLIFIED.items()}
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
