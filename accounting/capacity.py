@@ -1,4 +1,4 @@
-"""Data-centre capacity cohorts and the ledger's postings on them (docs/ODD.md §2.5).
+"""Data-centre capacity cohorts and the ledger's postings on them (docs/ODD.md §2.5, §7.5).
 
 A cohort is bought whole, waits for its build lag, then for a grid connection, and earns only once energised.
 Its GPU and shell book values are the owner's real assets; only :mod:`accounting.ledger` writes them.
@@ -21,8 +21,10 @@ class CapacityBook(Table):
             {
                 "owner": np.int32,
                 "vintage_q": np.int16,
-                "ready_q": np.int16,  # quarter the shell is built and can be energised
-                "gw": np.float64,
+                "ready_q": np.int16,  # quarter the shell is built (or the GPUs installed) and can be energised
+                "gw": np.float64,  # GW of working GPUs (0 once they retire)
+                "shell_gw": np.float64,  # GW of powered shell the cohort provides (0 for a refit)
+                "refit": np.bool_,  # GPUs installed in an owner's powered shell: no new grid connection
                 "energised": np.bool_,
                 "gpu_cost": np.float64,
                 "shell_cost": np.float64,
@@ -38,8 +40,9 @@ class CapacityBook(Table):
 
 
 class CapacityPostings:
-    """The ledger's postings on capacity: purchases, opening capacity, energisation, depreciation, sales and
-    impairments. Mixed into :class:`accounting.ledger.Ledger` (it uses the ledger's accounts and payments)."""
+    """The ledger's postings on capacity: purchases, opening capacity, energisation, depreciation, retirement,
+    sales and impairments. Mixed into :class:`accounting.ledger.Ledger` (it uses the ledger's accounts and
+    payments)."""
 
     def buy_capacity(
         self,
@@ -49,9 +52,12 @@ class CapacityPostings:
         shell_cost: float,
         ready_q: int,
         sellers: list[tuple[int, float]],
+        *,
+        refit: bool = False,
     ) -> int:
         """Buy ``gw`` of new capacity; ``sellers`` are (party, amount) pairs that sum to the cost. The buyer's cash
-        becomes a real asset; the sellers book revenue."""
+        becomes a real asset; the sellers book revenue. A new site brings ``gw`` of powered shell (its shell may
+        be leased, ``shell_cost`` 0, as xAI's); a ``refit`` installs GPUs in a shell the owner already has."""
         total = gpu_cost + shell_cost
         if abs(sum(a for _, a in sellers) - total) > 1e-9 * max(1.0, total):
             raise LedgerError(f"capacity purchase of {total} paid as {sellers}")
@@ -60,6 +66,8 @@ class CapacityPostings:
             vintage_q=self.quarter,
             ready_q=ready_q,
             gw=gw,
+            shell_gw=0.0 if refit else gw,
+            refit=refit,
             energised=False,
             gpu_cost=gpu_cost,
             shell_cost=shell_cost,
@@ -75,18 +83,32 @@ class CapacityPostings:
         self.journal.relabel_last(len(sellers), int(Flow.CAPACITY_PURCHASE))
         return cid
 
-    def open_capacity(self, owner: int, gw: float, gpu_book: float, shell_book: float, vintage_q: int) -> int:
-        """Capacity that already exists at the start (energised, at the given book values)."""
+    def open_capacity(
+        self,
+        owner: int,
+        gw: float,
+        *,
+        gpu_cost: float,
+        shell_cost: float,
+        gpu_book: float,
+        shell_book: float,
+        vintage_q: int,
+        ready_q: int | None = None,
+    ) -> int:
+        """Capacity that already exists at the start, bought at ``*_cost`` and carried at ``*_book``: in service
+        (energised) if it was ready by ``vintage_q``, otherwise under construction until ``ready_q``."""
         if self.journal.n or self.quarter:
             raise LedgerError("opening capacity can only be booked before the first posting")
+        ready = vintage_q if ready_q is None else ready_q
         cid = self.capacity.append(
             owner=owner,
             vintage_q=vintage_q,
-            ready_q=vintage_q,
+            ready_q=ready,
             gw=gw,
-            energised=True,
-            gpu_cost=gpu_book,
-            shell_cost=shell_book,
+            shell_gw=gw,
+            energised=ready <= vintage_q,
+            gpu_cost=gpu_cost,
+            shell_cost=shell_cost,
             gpu_book=gpu_book,
             shell_book=shell_book,
             active=True,
@@ -110,6 +132,31 @@ class CapacityPostings:
         self._acc.real_assets -= per_party
         self._acc.retained -= per_party
 
+    def retire(self, cohorts, shares) -> np.ndarray:
+        """``shares`` of the GPUs of ``cohorts`` (distinct) leave service at the end of their economic life: that
+        share of their GW, cost and book value goes (the book value is written off, a loss for the owner); the
+        powered shell stays, ready for a refit. A refit cohort (no shell of its own) whose GPUs have all gone is
+        closed. Returns the GW retired per cohort."""
+        cohorts = np.atleast_1d(np.asarray(cohorts, dtype=np.int64))
+        shares = np.clip(np.broadcast_to(np.asarray(shares, dtype=float), cohorts.shape), 0.0, 1.0)
+        cap, w = self.capacity, self.capacity._mut
+        gw = cap.gw[cohorts] * shares
+        book = cap.gpu_book[cohorts] * shares
+        written_off = np.bincount(cap.owner[cohorts], book, self.n_parties)
+        self._acc.real_assets -= written_off
+        self._acc.retained -= written_off
+        whole = shares >= 1.0
+        keep = 1.0 - shares
+        for name in ("gpu_book", "gpu_cost", "gw"):
+            col = getattr(w, name)
+            col[cohorts] = np.where(whole, 0.0, col[cohorts] * keep)
+        empty = cohorts[(cap.shell_gw[cohorts] <= 0.0) & (cap.gw[cohorts] <= 0.0)]
+        self._acc.real_assets -= np.bincount(cap.owner[empty], cap.shell_book[empty], self.n_parties)
+        self._acc.retained -= np.bincount(cap.owner[empty], cap.shell_book[empty], self.n_parties)
+        w.shell_book[empty] = 0.0
+        w.active[empty] = False
+        return gw
+
     def sell_capacity(self, cohort: int, buyer: int, price: float, share: float = 1.0) -> None:
         """Sell ``share`` of a cohort at ``price`` (fire sale, collateral seizure). The seller books the gain or
         loss against book value; an agent buyer carries it at the price paid; the outside world retires it."""
@@ -120,8 +167,8 @@ class CapacityPostings:
             self.pay(buyer, seller, price, Flow.ASSET_SALE)
         self._acc.real_assets[seller] -= book
         self._acc.retained[seller] += price - book
-        moved = {k: share * getattr(cap, k)[cohort] for k in ("gw", "gpu_cost", "shell_cost")}
-        for k in ("gw", "gpu_cost", "shell_cost", "gpu_book", "shell_book"):
+        moved = {k: share * getattr(cap, k)[cohort] for k in ("gw", "shell_gw", "gpu_cost", "shell_cost")}
+        for k in ("gw", "shell_gw", "gpu_cost", "shell_cost", "gpu_book", "shell_book"):
             getattr(w, k)[cohort] *= 1.0 - share
         if share >= 1.0 - 1e-12:
             w.active[cohort] = False
@@ -132,6 +179,8 @@ class CapacityPostings:
                 vintage_q=cap.vintage_q[cohort],
                 ready_q=cap.ready_q[cohort],
                 gw=moved["gw"],
+                shell_gw=moved["shell_gw"],
+                refit=cap.refit[cohort],
                 energised=cap.energised[cohort],
                 gpu_cost=moved["gpu_cost"],
                 shell_cost=moved["shell_cost"],

@@ -371,6 +371,19 @@ class Ledger(CapacityPostings):
         """The collateral of these loans is seized or gone: they are unsecured from now on."""
         self.contracts._mut.collateral[loans] = -1
 
+    def split(self, row: int, share: float) -> int:
+        """Move ``share`` of a debt contract's principal into a new contract with the same terms and parties (a
+        loan secured on two cohorts becomes one row per cohort). No cash moves; both sides' accounts stay."""
+        c = self.contracts
+        if not IS_DEBT[c.kind[row]] or not 0.0 < share < 1.0:
+            raise LedgerError(f"cannot split contract {row} by {share}")
+        moved = float(c.principal[row]) * share
+        terms = {name: getattr(c, name)[row] for name in c.column_names()}
+        terms["principal"] = moved
+        new = c.append(**terms)
+        c._mut.principal[row] -= moved
+        return new
+
     def dilute(self, stakes, factor: float) -> None:
         """New shares issued: existing stakes shrink to ``factor`` of their share of the issuer."""
         self.contracts._mut.fraction[stakes] *= factor

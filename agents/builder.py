@@ -25,9 +25,13 @@ class CapacityOwner(Firm):
         self.core_revenue0_q = 0.0  # set by the economy builder once AI revenue at the start is known
         self.price_multiplier = 1.0  # revenue per used GW relative to the market compute price
         self.capex_q = calibration.capex_usd_bn_per_year / 4.0
-        self.capex_desired_q = self.capex_q
-        self.capex_growth = calibration.capex_growth_plan
-        self.capex_growth_plan = calibration.capex_growth_plan
+        self.capex_plan_q = (
+            self.capex_q
+        )  # last quarter's planned capex (the calibrated run-rate at the start)
+        self.plan_history = [self.capex_q] * 4  # the last four quarters' plans, for year-on-year growth
+        self.capex_growth = 0.0
+        self.target_scale: float | None = None  # m_i of the capacity target, calibrated at the first decision
+        self.expected_demand_level = 0.0  # set when demand at the start is known (calibrate_opening)
         self.expected_growth_base = model.p.demand.ai_growth_initial_annual
         self.expected_growth = self.expected_growth_base
         self.expected_growth0 = self.expected_growth_base
@@ -48,33 +52,102 @@ class CapacityOwner(Firm):
 
     # -- expectations ------------------------------------------------------------------------------------------
     def observe(self) -> None:
-        """g^e = a_t + w_S (S_t - S_0), a_t = a_{t-1} + lambda (g_t - a_{t-1})."""
+        """Holt's adaptive expectations of a growing series: the demand level
+        L_t = L_{t-1} (1 + a_{t-1})^{1/4} + λ (D_t − L_{t-1} (1 + a_{t-1})^{1/4}), the growth
+        a_t = a_{t-1} + λ (g_t − a_{t-1}); and g^e = a_t + w_S (S_t − S_0)."""
         m, b = self.model.market, self.model.p.behaviour
-        self.expected_growth_base += b.expectation_adaptation * (m.demand_growth - self.expected_growth_base)
+        step = self.expected_demand_level * (1.0 + max(self.expected_growth_base, -0.95)) ** 0.25
+        self.expected_demand_level = step + b.expectation_adaptation * (self.model.demand_gw() - step)
+        # firms read demand growth over the year, not one quarter's rate annualised (four times its noise)
+        self.expected_growth_base += b.expectation_adaptation * (
+            m.demand_growth_yoy - self.expected_growth_base
+        )
         tilt = b.expectation_sentiment_weight * (
             m.sentiment_for_credit() - self.model.p.markets.initial_sentiment
         )
         self.expected_growth = self.expected_growth_base + tilt
 
-    def planned_capex_growth(self) -> float:
-        """Annual capex growth: guidance (decaying) plus responses to expectations, rivals, idle capacity,
-        credit spreads and the share price."""
-        m, b, q = self.model.market, self.model.p.behaviour, self.model.quarter
-        guidance = self.capex_growth_plan * 0.5 ** ((q / 4.0) / self.model.p.demand.ai_growth_halflife_years)
+    # -- the capital target (docs/ODD.md §7.5) ------------------------------------------------------------------
+    def funding_rate(self) -> float:
+        """Annual rate at which it funds new capacity: the reference rate plus its bond spread."""
+        m = self.model.market
+        spread = m.ig_spread if self.model.credit.investment_grade(self) else m.hy_spread
+        return m.reference_rate + spread
+
+    def expected_demand(self) -> float:
+        """D^e: demand it expects a build lag ahead (GW at the calibrated price)."""
+        horizon = self.model.p.technology.build_lag_quarters
+        return self.expected_demand_level * (1.0 + max(self.expected_growth, -0.95)) ** (horizon / 4.0)
+
+    def market_target(self, have: float) -> float:
+        """s_i · K^abs · q^ψ before its strategic premium: its share s_i of the capacity in service or on order a
+        build lag ahead, applied to the capacity the market absorbs at the price that covers its funding cost,
+        scaled by Tobin's q of new capacity at today's price and utilisation (a shortage raises it, a glut
+        lowers it)."""
+        ahead = self.model.capacity_ahead_gw
+        share = have / ahead if ahead > 0 else 0.0
+        rate = self.funding_rate()
+        q = max(self.model.tobins_q(rate), 1e-6)
+        absorbable = self.model.absorbable_gw(self.expected_demand(), rate)
+        return share * absorbable * q**self.model.p.behaviour.capex_q_elasticity
+
+    def adjustment_speed(self) -> float:
+        """λ · exp(w_R (ḡ_rivals − g) − w_S Δs_IG − w_D max(0, drawdown − d0)), at most 1: how fast it closes the
+        gap to its target, faster when rivals' capex grows faster than its own, slower when spreads have risen
+        or its share price has fallen far from its peak (markets punish capex, E009)."""
+        m, p = self.model.market, self.model.p
+        b = p.behaviour
         rivals = self.model.rival_capex_growth(self)
-        idle = max(0.0, self.model.p.demand.initial_utilisation - m.utilisation)
-        spread_rise = max(0.0, m.ig_spread - self.model.p.credit.ig_spread_annual)
+        spread_rise = max(0.0, m.ig_spread - p.credit.ig_spread_annual)
         peak = m.value_peak[self.party]
         drawdown = 1.0 - m.value[self.party] / peak if peak > 0 else 0.0
-        g = (
-            guidance
-            + b.capex_expectation_weight * (self.expected_growth - self.expected_growth0)
-            + b.capex_race_weight * (rivals - self.capex_growth)
-            - b.capex_idle_weight * idle
+        tilt = (
+            b.capex_race_weight * (rivals - self.capex_growth)
             - b.capex_spread_weight * spread_rise
             - b.capex_drawdown_weight * max(0.0, drawdown - b.capex_drawdown_threshold)
         )
-        return clip(g, -b.capex_max_cut_annual, b.capex_max_growth_annual)
+        return min(1.0, b.capacity_adjustment_speed * math.exp(clip(tilt, -5.0, 5.0)))
+
+    def capacity_plan(self) -> tuple[float, float]:
+        """(refit GW, new-site GW) the rule orders now: replacement and partial adjustment to the target capacity
+        K*_i = max((1 + μ_i) · market target, C_i) from the GW it will have a build lag ahead (C_i: the GW its
+        compute contracts need then). μ_i, its strategic premium, is calibrated at its first decision so that
+        the rule orders its calibrated capex run-rate."""
+        m, p = self.model, self.model.p
+        horizon = p.technology.build_lag_quarters
+        have = m.gw_at_horizon(self.party, horizon)
+        contracted = m.contracted_gw_at(self.party, m.quarter + horizon)
+        market = self.market_target(have)
+        speed = self.adjustment_speed()
+        free = m.free_shell_gw(self.party)
+        if self.target_scale is None:
+            gw0 = self.gw_for(self.capex_plan_q, free)
+            self.target_scale = max(0.0, (have + gw0 / speed) / market) if market > 0 else 1.0
+        gw = max(0.0, speed * (max(self.target_scale * market, contracted) - have))
+        refit = min(gw, free)
+        return refit, gw - refit
+
+    def gw_for(self, capex: float, free_shell_gw: float) -> float:
+        """GW a capex budget buys: GPUs for free shells first (chips only), then new sites (chips and shells)."""
+        t = self.model.p.technology
+        refit = min(free_shell_gw, capex / t.chip_cost_usd_bn_per_gw)
+        return refit + (capex - refit * t.chip_cost_usd_bn_per_gw) / self.cost_per_gw
+
+    def plan_capex(self, *, refits_only: bool = False, keep: float = 1.0) -> float:
+        """This quarter's planned capex: the rule's capex (``keep`` of it, refits only if so asked), approached
+        from last quarter's plan at ``behaviour.capex_plan_adjustment`` (orders are placed quarters ahead)."""
+        t, b = self.model.p.technology, self.model.p.behaviour
+        refit, new = self.capacity_plan()
+        rule = keep * (refit * t.chip_cost_usd_bn_per_gw + (0.0 if refits_only else new * self.cost_per_gw))
+        prev = self.capex_plan_q
+        # a halt (``keep`` < 1) cancels orders at once; otherwise orders move toward the rule gradually
+        plan = rule if keep < 1.0 else prev + b.capex_plan_adjustment * (rule - prev)
+        year_ago = self.plan_history.pop(0)
+        self.plan_history.append(plan)
+        # year-on-year growth of its plan (what rivals see; a quarter-on-quarter rate would echo every swing)
+        self.capex_growth = clip(plan / year_ago - 1.0, -1.0, 3.0) if year_ago > 1e-9 else 0.0
+        self.capex_plan_q = plan
+        return plan
 
     # -- capacity ----------------------------------------------------------------------------------------------
     @property
@@ -89,13 +162,16 @@ class CapacityOwner(Firm):
         chip_cost_per_gw: float | None = None,
         chip_seller: int | None = None,
         with_shell: bool = True,
+        refit: bool = False,
     ) -> int:
-        """Order ``gw`` of capacity: chips to Nvidia (its share) and other suppliers, shells to builders."""
+        """Order ``gw`` of capacity: chips to Nvidia (its share) and other suppliers, shells to builders. A new
+        site is ready after the build lag and waits for the grid; ``with_shell=False`` is a new site whose shell is
+        leased (xAI's); a ``refit`` puts GPUs into a shell the firm already has, ready after the refit lag."""
         if gw <= 1e-9:
             return -1
         m, t = self.model, self.model.p.technology
         chips = gw * (t.chip_cost_usd_bn_per_gw if chip_cost_per_gw is None else chip_cost_per_gw)
-        shell = gw * t.shell_cost_usd_bn_per_gw if with_shell else 0.0
+        shell = gw * t.shell_cost_usd_bn_per_gw if with_shell and not refit else 0.0
         if chip_seller is None:
             chip_seller = m.nvidia.party if m.nvidia is not None else int(World.SUPPLIERS)
             vendor_chips = chips * self.chip_vendor_share
@@ -105,17 +181,36 @@ class CapacityOwner(Firm):
         other = chips - vendor_chips + shell
         if other > 0:
             payments[int(World.SUPPLIERS)] = payments.get(int(World.SUPPLIERS), 0.0) + other
+        lag = t.refit_lag_quarters if refit else t.build_lag_quarters
         cid = m.ledger.buy_capacity(
             self.party,
             gw,
             chips,
             shell,
-            m.quarter + t.build_lag_quarters,
+            m.quarter + lag,
             [(p, a) for p, a in payments.items() if a > 0],
+            refit=refit,
         )
         m.record_chip_sale(chip_seller, self.party, vendor_chips)
+        m.record_purchase(gw, chips + shell, refit)
         self.capex_q += chips + shell
         return cid
+
+    def chip_spend(self, capex: float) -> float:
+        """What of a capex budget goes on chips (:meth:`buy_capex` buys GPUs for free shells first)."""
+        t = self.model.p.technology
+        refit = min(self.model.free_shell_gw(self.party), capex / t.chip_cost_usd_bn_per_gw)
+        return refit * t.chip_cost_usd_bn_per_gw + (capex - refit * t.chip_cost_usd_bn_per_gw) * (
+            t.chip_cost_usd_bn_per_gw / self.cost_per_gw
+        )
+
+    def buy_capex(self, capex: float) -> list[int]:
+        """Spend ``capex`` on GPUs for the firm's free shells first, then on new sites. Returns the cohorts."""
+        t = self.model.p.technology
+        refit = min(self.model.free_shell_gw(self.party), capex / t.chip_cost_usd_bn_per_gw)
+        new = (capex - refit * t.chip_cost_usd_bn_per_gw) / self.cost_per_gw
+        cohorts = [self.buy_gw(refit, refit=True), self.buy_gw(new)]
+        return [c for c in cohorts if c >= 0]
 
     def gw(self) -> tuple[float, float]:
         return capacity_of(self.model, self.party)
@@ -197,11 +292,19 @@ class CapacityOwner(Firm):
             )
 
     def invest_in_capacity(self, desired_capex: float, order: tuple[str, ...]) -> float:
-        """Fund and buy this quarter's capex; cut it to what could be funded."""
+        """Fund and buy this quarter's planned capex; cut it to what could be funded (and plan on from there).
+        An investment-grade firm borrows ``behaviour.capex_debt_share`` of its capex even with cash to hand
+        (target leverage); what it still lacks it raises through its whole order, equity last."""
+        m = self.model
         need = self.funding_need(desired_capex)
         self.funding_need_q = need
-        if need > 0:
-            self.fund(need, order)
+        debt_target = (
+            m.p.behaviour.capex_debt_share * desired_capex if m.credit.investment_grade(self) else 0.0
+        )
+        debt_order = tuple(ch for ch in order if ch != "equity")
+        raised = self.fund(max(need, debt_target), debt_order) if max(need, debt_target) > 0 else 0.0
+        if need - raised > 1e-6 and "equity" in order:
+            self.fund(need - raised, ("equity",))
         spendable = self.cash - self.model.scheduled_dues(self.party) - self.cash_buffer()
         capex = clip(desired_capex, 0.0, max(spendable, 0.0))
         if capex < desired_capex - 1e-6:
@@ -214,8 +317,8 @@ class CapacityOwner(Firm):
                     "",
                     desired_capex - capex,
                 )
-            self.capex_desired_q = capex  # re-plan from what could be funded
-        self.buy_gw(capex / self.cost_per_gw)
+            self.capex_plan_q = capex  # orders cannot run ahead of funding: plan on from what was bought
+        self.buy_capex(capex)
         return capex
 
     def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
@@ -224,11 +327,9 @@ class CapacityOwner(Firm):
         self.core_revenue0_q = max(
             0.0, self.cal.revenue_usd_bn_per_year / 4.0 - ai_revenue_q - contract_fees_q
         )
+        self.expected_demand_level = self.model.demand_gw()
         self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
         self.operating_cash_q = self.cal.cash_margin * self.revenue_q
         self.opex_q = self.revenue_q - self.operating_cash_q
         if self.buys_vendor_systems:
             self.chip_vendor_share = 1.0
-
-    def annual_growth_to_quarter(self, g: float) -> float:
-        return math.pow(1.0 + g, 0.25)

@@ -26,8 +26,6 @@ class Hyperscaler(CapacityOwner):
     def decide(self) -> None:
         if self.liquidated:
             return
-        self.capex_growth = self.planned_capex_growth()
-        self.capex_desired_q = self.capex_desired_q * self.annual_growth_to_quarter(self.capex_growth)
         order = FUNDING_ORDER.get(self.template, DEFAULT_ORDER)
-        self.invest_in_capacity(self.capex_desired_q, order)
+        self.invest_in_capacity(self.plan_capex(), order)
         self.pay_out()

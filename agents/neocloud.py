@@ -1,6 +1,7 @@
 """Neoclouds (CoreWeave and synthetic look-alikes): GPU clouds funded by GPU-backed private credit.
 
-A neocloud grows capacity toward its contracted backlog, borrows against the GPUs it buys (loan-to-value
+A neocloud builds toward a capacity target that includes its contracted backlog (docs/ODD.md §7.5), borrows
+against the GPUs it buys (loan-to-value
 covenant, margin calls), sells compute under take-or-pay contracts, and relies on Nvidia's backstop for unsold
 capacity until it ends. Rules: docs/ODD.md, "Agents: neoclouds".
 """
@@ -19,20 +20,12 @@ class Neocloud(CapacityOwner):
     def decide(self) -> None:
         if self.liquidated:
             return
-        m = self.model
-        self.capex_growth = self.planned_capex_growth()
-        self.capex_desired_q *= self.annual_growth_to_quarter(self.capex_growth)
-        contracted = m.contracted_gw(self.party, within=m.p.technology.build_lag_quarters + 4)
-        energised, pending = self.gw()
-        gap_gw = max(0.0, contracted - energised - pending)
-        desired = max(
-            self.capex_desired_q, gap_gw / (4.0 * m.p.behaviour.backlog_build_years) * self.cost_per_gw
-        )
-        self.invest_with_gpu_loans(desired)
+        self.invest_with_gpu_loans(self.plan_capex())
 
     def invest_with_gpu_loans(self, desired: float) -> float:
+        """Borrow against the GPUs it buys (``behaviour.gpu_loan_advance_rate`` of their cost), fund the rest
+        with bonds and equity, buy what it can and secure the loans on the GPUs bought."""
         m, b = self.model, self.model.p.behaviour
-        chips_share = m.p.technology.chip_cost_usd_bn_per_gw / self.cost_per_gw
         spread = (
             m.p.deals.gpu_loan_spread_contracted
             if m.contracted_gw(self.party, within=0) > 0
@@ -43,7 +36,7 @@ class Neocloud(CapacityOwner):
         if need > 0:
             loan = m.credit.borrow_private(
                 self,
-                min(need, b.gpu_loan_advance_rate * chips_share * desired),
+                min(need, b.gpu_loan_advance_rate * self.chip_spend(desired)),
                 Kind.GPU_LOAN,
                 spread=spread,
                 tenor_q=round(4 * b.gpu_loan_tenor_years),
@@ -60,14 +53,14 @@ class Neocloud(CapacityOwner):
                 "",
                 desired - capex,
             )
-            self.capex_desired_q = capex
-        excess = loan - b.gpu_loan_advance_rate * chips_share * capex
+            self.capex_plan_q = capex
+        excess = loan - b.gpu_loan_advance_rate * self.chip_spend(capex)
         if excess > 1e-9:
             # the GPUs bought fall short of what the loan was sized for: prepay so the advance rate holds
             self.prepay_new_gpu_loans(excess)
-        cid = self.buy_gw(capex / self.cost_per_gw)
+        cohorts = self.buy_capex(capex)
         if loan > 0:
-            m.credit.secure_new_gpu_loans(self, cid)
+            m.credit.secure_new_gpu_loans(self, cohorts)
         return capex
 
     def prepay_new_gpu_loans(self, amount: float) -> None:

@@ -1,8 +1,8 @@
 """Oracle: a leveraged builder of capacity for one dominant customer (OpenAI).
 
-It orders the GW its compute contracts will need, funds them through bank project loans kept in project
-companies (loop L2, reference + 2.5pp, 4 years), then bonds and equity, and cuts capex as soon as its main
-customer pays short, before it runs out of cash itself. Rules: docs/ODD.md, "Agents: Oracle".
+It builds toward a capacity target that includes the GW its compute contracts need (docs/ODD.md §7.5), funds it
+through bank project loans kept in project companies (loop L2, reference + 2.5pp, 4 years), then bonds and equity,
+and halts new sites as soon as its main customer pays short, before it runs out of cash itself. Rules: docs/ODD.md, "Agents: Oracle".
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ class Oracle(CapacityOwner):
         if self.liquidated:
             return
         m = self.model
-        lag = m.p.technology.build_lag_quarters
-        contracted = m.contracted_gw(self.party, within=lag + 4)
-        energised, pending = self.gw()
-        gap_gw = max(0.0, contracted - energised - pending)
         squeezed = m.customer_shortfall(self.party) > 1e-6
         if squeezed and self.squeezed_since < 0:
             self.squeezed_since = m.quarter
@@ -34,24 +30,19 @@ class Oracle(CapacityOwner):
                 self.name,
                 f"{self.name} halts its build-out: a customer pays short",
                 "",
-                self.capex_desired_q,
+                self.capex_plan_q,
             )
-        if squeezed:
-            gap_gw = 0.0
-            self.capex_desired_q *= m.p.behaviour.squeezed_capex_keep
-        else:
+        if not squeezed:
             self.squeezed_since = -1
-            self.capex_growth = self.planned_capex_growth()
-            self.capex_desired_q *= self.annual_growth_to_quarter(self.capex_growth)
-        desired = max(
-            self.capex_desired_q, gap_gw / (4.0 * m.p.behaviour.backlog_build_years) * self.cost_per_gw
-        )
+        # squeezed: no new sites, only (part of) the refits of its own shells
+        keep = m.p.behaviour.squeezed_capex_keep if squeezed else 1.0
+        capex = self.plan_capex(refits_only=squeezed, keep=keep)
         order = (
             ("project_loans", "bonds", "equity")
             if m.p.circular.loop_l2_oracle_buildout
             else ("bonds", "equity")
         )
-        self.invest_in_capacity(desired, order)
+        self.invest_in_capacity(capex, order)
 
     def fund(self, need: float, order: tuple[str, ...]) -> float:
         raised = 0.0

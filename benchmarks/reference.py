@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from accounting.contracts import DEBT_KINDS, Kind, Status
 from accounting.ledger import ACCOUNTS, PNL_FLOWS, Flow
+from economy import capital
 
 DEBT = {int(k) for k in DEBT_KINDS}
 INCOME_FLOW = {
@@ -84,6 +85,8 @@ class Cohort:
     gpu_book: float
     shell_book: float
     active: bool
+    shell_gw: float
+    refit: bool
 
 
 @dataclass
@@ -99,6 +102,12 @@ class Market:
     shell_life_years: float
     gpu_economic_life_years: float
     fire_sale_discount: float
+    compute_price: float
+    utilisation: float
+    running_cost: float  # USD bn per GW-year
+    discount_rate: float  # second-hand GPU market: reference + HY spread
+    margin0: float  # the 2025 rental margin per GW-year
+    annuity0: float  # A(2025 rate, 2025 economic life)
 
 
 @dataclass
@@ -136,6 +145,12 @@ def books_of(model) -> Books:
         shell_life_years=t.shell_life_years,
         gpu_economic_life_years=float(m.gpu_economic_life_years),
         fire_sale_discount=float(m.fire_sale_discount),
+        compute_price=float(m.compute_price),
+        utilisation=float(m.utilisation),
+        running_cost=capital.running_cost(model),
+        discount_rate=float(m.reference_rate + m.hy_spread),
+        margin0=capital._opening_margin(model),
+        annuity0=float(capital.annuity(capital._opening_rate(model), 4.0 * t.gpu_economic_life_years)),
     )
     return Books(parties, contracts, cohorts, market)
 
@@ -260,10 +275,17 @@ def depreciate(books: Books) -> None:
         owner.retained -= gpu + shell
 
 
+def _annuity(rate_annual: float, quarters: float) -> float:
+    n, r = max(quarters, 0.0), rate_annual / 4.0
+    return n if abs(r) < 1e-12 else (1.0 - (1.0 + r) ** (-n)) / r
+
+
 def gpu_market_value(cohort: Cohort, market: Market) -> float:
-    age = market.quarter - cohort.vintage_q
-    left = min(max(1.0 - age / (4.0 * market.gpu_economic_life_years), 0.0), 1.0)
-    return cohort.gpu_cost * left * (1.0 - market.fire_sale_discount)
+    """cost x (margin / 2025 margin) x A(rate, life - age) / A(2025 rate, 2025 life) x (1 - fire-sale discount)."""
+    age = max(market.quarter - cohort.ready_q, 0.0)
+    margin = max(market.compute_price * market.utilisation - market.running_cost, 0.0) / market.margin0
+    pv = _annuity(market.discount_rate, 4.0 * market.gpu_economic_life_years - age) / market.annuity0
+    return cohort.gpu_cost * margin * pv * (1.0 - market.fire_sale_discount)
 
 
 def check_covenants(books: Books) -> None:

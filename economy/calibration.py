@@ -22,6 +22,8 @@ def calibrate_revenue(model: CreditLoopModel) -> None:
     d = model.p.demand
     c = model.ledger.contracts
     rows = model.compute_rows
+    # demand at the start: the calibrated utilisation of the capacity in service
+    model.demand0_gw = d.initial_utilisation * model.retail_gw_total
     fees = np.bincount(c.creditor[rows], c.due[rows], model.ledger.n_parties)
     for f in model.capacity_owners():
         ai = d.compute_price_usd_bn_per_gw_year / 4.0 * d.initial_utilisation * f.retail_gw

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from accounting.contracts import Kind, Status
+from economy import capital
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -55,7 +56,8 @@ def operate(model: CreditLoopModel) -> None:
     c, ledger = model.ledger.contracts, model.ledger
     rows = model.compute_rows
     ledger.run_down(rows, c.due[rows])  # the backlog falls by what is invoiced (paid or not)
-    model.market.clear_compute(model.demand0_gw * model.market.demand_index, model.retail_gw_total)
+    # below the cash cost of running a GW, capacity is idled rather than sold
+    model.market.clear_compute(model.demand_gw(), model.retail_gw_total, capital.running_cost(model))
     for r in c.active(Kind.BACKSTOP):
         if c.start_q[r] <= model.quarter <= c.maturity_q[r]:
             beneficiary = model.firm_by_party[int(c.creditor[r])]

@@ -198,11 +198,13 @@ class CreditMarket:
             )
         return got
 
-    def secure_new_gpu_loans(self, firm: Firm, cohort: int) -> None:
-        """Secure this quarter's new GPU loans of a borrower on the capacity cohort they financed."""
-        if cohort < 0:
+    def secure_new_gpu_loans(self, firm: Firm, cohorts) -> None:
+        """Secure this quarter's new GPU loans of a borrower on the capacity cohort(s) they financed; with several
+        cohorts every loan is split across them pro rata to the cohorts' GPU cost."""
+        ledger, c = self.model.ledger, self.model.ledger.contracts
+        cohorts = [int(k) for k in np.atleast_1d(cohorts) if k >= 0]
+        if not cohorts:
             return
-        c = self.model.ledger.contracts
         rows = c.of_debtor(firm.party)
         rows = rows[
             (c.kind[rows] == Kind.GPU_LOAN)
@@ -210,7 +212,15 @@ class CreditMarket:
             & (c.status[rows] == Status.ACTIVE)
             & (c.start_q[rows] == self.model.quarter)
         ]
-        self.model.ledger.secure(rows, cohort)
+        cost = ledger.capacity.gpu_cost[cohorts]
+        if len(cohorts) > 1 and cost.sum() > 0:
+            shares = cost / cost.sum()
+            for row in rows.tolist():
+                left = 1.0
+                for cohort, share in zip(cohorts[1:], shares[1:].tolist(), strict=True):
+                    ledger.secure(ledger.split(row, share / left), cohort)
+                    left -= share
+        ledger.secure(rows, cohorts[0])
 
     # -- leases ------------------------------------------------------------------------------------------------
     def open_finance_lease(self, firm: Firm, amount: float) -> float:
@@ -290,18 +300,25 @@ class CreditMarket:
         return amount / (v + amount)
 
     def sell_equity(self, firm: Firm, amount: float, *, buyer: str = "outside investors") -> float:
-        """Sell new shares to outside investors, at most a share of market value per quarter (private firms
-        and listed ones alike), only while the firm is not in default."""
-        m = self.model
-        if amount <= 0 or firm.in_default:
+        """Sell new shares to outside investors through an at-the-market programme: at most
+        ``credit.equity_issue_max_share`` of market value a quarter (times the credit mood), only while the firm
+        is not in default and its price holds above ``1 − credit.equity_issue_max_drawdown`` of its peak."""
+        m, c = self.model, self.model.p.credit
+        value, peak = m.market.value[firm.party], m.market.value_peak[firm.party]
+        if amount <= 0 or firm.in_default or value < (1.0 - c.equity_issue_max_drawdown) * peak:
             return 0.0
-        cap = m.p.credit.equity_issue_max_share * m.market.value[firm.party] * m.market.credit_mood()
-        take = float(min(amount, cap))
-        if take <= 0:
+        take = float(min(amount, c.equity_issue_max_share * value * m.market.credit_mood()))
+        if take < 0.005:  # less than 5 million: not worth a programme
             return 0.0
         self._dilute(firm, take)
         m.ledger.contribute(World.OUTSIDE_INVESTORS, firm.party, take)
-        m.log("equity", firm.name, f"{firm.name} raises {take:.2f}bn of equity from {buyer}", buyer, take)
+        m.log(
+            "equity",
+            firm.name,
+            f"{firm.name} raises {take:.2f}bn through an at-the-market share programme",
+            buyer,
+            take,
+        )
         return take
 
     def invest(self, investor: Firm, issuer: Firm, amount: float, *, loop: int = 0, why: str = "") -> float:

@@ -16,6 +16,7 @@ import numpy as np
 from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from accounting.journal import Flow
 from accounting.ledger import World
+from economy import capital
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -97,7 +98,7 @@ def distressed_prices(model, cohorts: np.ndarray) -> np.ndarray:
     """What capacity cohorts fetch in a forced sale: (GPU second-hand value + data-centre book value) x
     (1 - ``credit.default_recovery_haircut``)."""
     cap = model.ledger.capacity
-    gpus = model.market.gpu_market_value(cap.gpu_cost[cohorts], model.quarter - cap.vintage_q[cohorts])
+    gpus = capital.gpu_market_values(model, cohorts)
     return (gpus + cap.shell_book[cohorts]) * (1 - model.p.credit.default_recovery_haircut)
 
 
@@ -141,7 +142,7 @@ def _restructure(model, firm) -> None:
     cap = ledger.capacity
     own = cap.index("owner").rows(firm.party)
     own = own[cap.active[own]]
-    gpu_value = model.market.gpu_market_value(cap.gpu_cost[own], model.quarter - cap.vintage_q[own]).sum()
+    gpu_value = capital.gpu_market_values(model, own).sum()
     # financial debt ranks pari passu with the firm's other liabilities (payables, operating leases)
     covered = max(bs["cash"], 0.0) + (gpu_value + bs["data_centres"]) * (
         1 - model.p.credit.default_recovery_haircut

@@ -1,4 +1,5 @@
-"""Energy: grid connections for built capacity (docs/ODD.md §7.2).
+"""Energy: grid connections for built capacity (docs/ODD.md §7.2). GPUs refitted into a powered shell are
+connected when installed, without a new connection.
 
 Each quarter the grid can connect ``energy.grid_gw_per_quarter x grid multiplier + carry`` GW. Built cohorts
 waiting for power are connected oldest first (by ready quarter, then id), a whole cohort at a time, while the
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 def energise(model: CreditLoopModel) -> None:
     """Connect ready capacity to the grid, oldest first, within this quarter's GW of connections."""
     cap, q = model.ledger.capacity, model.quarter
-    waiting = np.flatnonzero(cap.view("active") & ~cap.view("energised") & (cap.view("ready_q") <= q))
+    ready = cap.view("active") & ~cap.view("energised") & (cap.view("ready_q") <= q)
+    # GPUs installed in a powered shell the owner already has need no new grid connection
+    model.ledger.energise(np.flatnonzero(ready & cap.view("refit")))
+    waiting = np.flatnonzero(ready & ~cap.view("refit"))
     budget = model.market.grid_budget()
     if waiting.size == 0:
         model.market.grid_credit = 0.0

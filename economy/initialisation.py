@@ -18,7 +18,7 @@ from agents.hyperscaler import Hyperscaler
 from agents.neocloud import Neocloud
 from agents.oracle import Oracle
 from agents.private_credit import PrivateCreditFund
-from economy import population
+from economy import capital, population
 from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES, loop_on
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ DISPLAY = {
     "deutsche_bank": "Deutsche Bank",
 }
 LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # opening bonds mature in equal slices (assumption: a typical IG ladder)
-OPENING_CAPACITY_AGE_Q = 4  # opening capacity is a year old on average (assumption: 2024-25 build-out)
 
 
 def build_agents(model: CreditLoopModel) -> None:
@@ -79,21 +78,15 @@ def open_books(model: CreditLoopModel) -> None:
     (population mode) go through the same code as their templates; :mod:`model.population` adds the deals whose
     counterparties it draws."""
     p, ledger = model.p, model.ledger
-    t, cr, ci = p.technology, p.credit, p.circular
-    age = OPENING_CAPACITY_AGE_Q
+    cr, ci = p.credit, p.circular
     firm = model.firm
 
     # capacity the firms own (AI labs rent theirs, except xAI's Colossus and xAI-like labs)
     for f in model.capacity_owners():
         gw = f.cal.ai_capacity_gw if not isinstance(f, AILab) or f.template == "xAI" else 0.0
         if gw > 0:
-            ledger.open_capacity(
-                f.party,
-                gw,
-                gw * t.chip_cost_usd_bn_per_gw * (1 - age / (4 * t.gpu_accounting_life_years)),
-                gw * t.shell_cost_usd_bn_per_gw * (1 - age / (4 * t.shell_life_years)),
-                -age,
-            )
+            open_fleet(model, f.party, gw)
+        open_pipeline(model, f)
 
     # legacy debt: corporate bonds held by the bond market, Microsoft's finance leases, CoreWeave's GPU loans
     for f in model.corporates():
@@ -180,6 +173,79 @@ def open_books(model: CreditLoopModel) -> None:
     population.open_compute(model)
 
 
+def open_pipeline(model: CreditLoopModel, firm) -> None:
+    """Capacity under construction at the start: what the firm ordered in each of the ``build lag`` quarters
+    before 2025Q4 at its calibrated capex run-rate (deflated by ``technology.opening_fleet_growth_annual`` into
+    the past), ready in 2025Q4 and the quarters after, carried at cost."""
+    t = model.p.technology
+    cost = t.chip_cost_usd_bn_per_gw + t.shell_cost_usd_bn_per_gw
+    for k in range(1, t.build_lag_quarters + 1):
+        capex = firm.cal.capex_usd_bn_per_year / 4.0 * (1.0 + t.opening_fleet_growth_annual) ** (-k / 4.0)
+        gw = capex / cost
+        if gw <= 0:
+            continue
+        model.ledger.open_capacity(
+            firm.party,
+            gw,
+            gpu_cost=gw * t.chip_cost_usd_bn_per_gw,
+            shell_cost=gw * t.shell_cost_usd_bn_per_gw,
+            gpu_book=gw * t.chip_cost_usd_bn_per_gw,
+            shell_book=gw * t.shell_cost_usd_bn_per_gw,
+            vintage_q=-k,
+            ready_q=t.build_lag_quarters - k,
+        )
+
+
+def open_fleet(model: CreditLoopModel, party: int, gw: float) -> None:
+    """A firm's opening capacity in service: ``technology.opening_vintages`` energised cohorts spread over the
+    GPUs' economic life, younger ones larger (additions grew at ``technology.opening_fleet_growth_annual``), each
+    carried at its cost less straight-line depreciation over the accounting lives."""
+    t, ledger = model.p.technology, model.ledger
+    ages, shares = capital.fleet_weights(
+        t.opening_vintages, t.opening_fleet_growth_annual, 4.0 * t.gpu_economic_life_years
+    )
+    for age, share in zip(ages.tolist(), shares.tolist(), strict=True):
+        k = gw * share
+        gpu, shell = k * t.chip_cost_usd_bn_per_gw, k * t.shell_cost_usd_bn_per_gw
+        ledger.open_capacity(
+            party,
+            k,
+            gpu_cost=gpu,
+            shell_cost=shell,
+            gpu_book=gpu * max(0.0, 1 - age / (4 * t.gpu_accounting_life_years)),
+            shell_book=shell * max(0.0, 1 - age / (4 * t.shell_life_years)),
+            vintage_q=-age,
+        )
+
+
+def open_secured_loans(model: CreditLoopModel, lender, borrower, amount: float, **terms) -> None:
+    """GPU-backed loans that exist at the start, secured on the borrower's GPUs in service (capacity under
+    construction is not yet collateral): one row per cohort, pro rata to its GPUs' book value, each amortising
+    within its collateral's remaining economic life."""
+    ledger, cap = model.ledger, model.ledger.capacity
+    cohorts = cap.index("owner").rows(borrower.party)
+    cohorts = cohorts[cap.active[cohorts] & (cap.gw[cohorts] > 0) & cap.energised[cohorts]]
+    books = cap.gpu_book[cohorts]
+    if amount <= 0 or books.sum() <= 0:
+        return
+    life_q = 4.0 * model.p.technology.gpu_economic_life_years
+    for cohort, share in zip(cohorts.tolist(), (books / books.sum()).tolist(), strict=True):
+        ledger.open_contract(
+            Kind.GPU_LOAN,
+            lender.party,
+            borrower.party,
+            principal=amount * share,
+            maturity_q=max(int(life_q + cap.ready_q[cohort]), 1),
+            floating=True,
+            amortising=True,
+            ltv_max=model.p.behaviour.gpu_loan_ltv_max,
+            collateral=cohort,
+            start_q=-1,
+            opening=True,
+            **terms,
+        )
+
+
 def _opening_gpu_loans(model, f, debt: float) -> None:
     """CoreWeave's debt: 9% notes (E086) held by outside investors, the rest GPU-backed loans from the funds
     secured on its opening capacity (E083-E085). A CoreWeave-like firm borrows from its drawn funds, each
@@ -209,26 +275,8 @@ def _opening_gpu_loans(model, f, debt: float) -> None:
         start_q=-1,
         opening=True,
     )
-    own = ledger.capacity.index("owner").rows(f.party)
-    cohort = int(own[-1]) if own.size else -1
     for fund, share in zip(funds, shares, strict=True):
-        if share <= 0:
-            continue
-        ledger.open_contract(
-            Kind.GPU_LOAN,
-            fund.party,
-            f.party,
-            principal=share,
-            # lenders amortise GPU loans within the collateral's remaining economic life
-            maturity_q=max(int(4 * p.technology.gpu_economic_life_years) - OPENING_CAPACITY_AGE_Q, 1),
-            spread=p.deals.coreweave_gpu_loan_spread,
-            floating=True,
-            amortising=True,
-            ltv_max=p.behaviour.gpu_loan_ltv_max,
-            collateral=cohort,
-            start_q=-1,
-            opening=True,
-        )
+        open_secured_loans(model, fund, f, share, spread=p.deals.coreweave_gpu_loan_spread)
 
 
 def _opening_stake(model, holder: str, issuer: str, fraction: float, *, loop: int, provided: float) -> None:
@@ -293,17 +341,19 @@ def _opening_contracts(model) -> None:
         ci.compute_contract_years,
         loop=6,
     )
+    # the Stargate sites come online in phases: equal tranches starting one quarter apart, each for the term
     oracle_price = ci.oracle_openai_usd_bn / (ci.oracle_openai_years * max(ci.oracle_openai_gw, 1e-9))
-    _compute(
-        model,
-        "Oracle",
-        "OpenAI",
-        ci.oracle_openai_gw,
-        oracle_price,
-        ci.oracle_openai_start_quarter,
-        ci.oracle_openai_years,
-        loop=2,
-    )
+    for k in range(ci.oracle_openai_ramp_quarters):
+        _compute(
+            model,
+            "Oracle",
+            "OpenAI",
+            ci.oracle_openai_gw / ci.oracle_openai_ramp_quarters,
+            oracle_price,
+            ci.oracle_openai_start_quarter + k,
+            ci.oracle_openai_years,
+            loop=2,
+        )
     other = ci.coreweave_backlog_usd_bn - ci.coreweave_openai_usd_bn
     for customer, value in (
         ("OpenAI", ci.coreweave_openai_usd_bn),

@@ -20,6 +20,9 @@ class Market:
         d, c, m = p.demand, p.credit, p.markets
         self.demand_index = 1.0  # A_t, AI end-demand relative to the start
         self.demand_growth = d.ai_growth_initial_annual  # realised annualised growth last quarter
+        self.demand_growth_yoy = d.ai_growth_initial_annual  # realised growth over the last four quarters
+        # log demand index of the last four quarters (before the start: the opening trend)
+        self._log_demand = [-k / 4.0 * math.log1p(d.ai_growth_initial_annual) for k in (4, 3, 2, 1)]
         self.growth_shift = 0.0  # scenario shift of trend growth (1/year)
         self.growth_shift_until = -1
         self.utilisation = d.initial_utilisation
@@ -32,6 +35,7 @@ class Market:
         self.default_share = 0.0  # share of sector debt that defaulted (decays)
         self.gpu_economic_life_years = p.technology.gpu_economic_life_years
         self.fire_sale_discount = 0.0
+        self.disposed_gw_q = 0.0  # GW of GPUs sold out of the economy this quarter (forced sales)
         self.grid_multiplier = 1.0
         self.grid_credit = 0.0  # GW of grid connections carried over (negative: overdrawn)
         self.amd_price = p.circular.amd_share_price_usd
@@ -66,13 +70,24 @@ class Market:
         step = math.log1p(g) / 4.0 - sigma**2 / 8.0 + shock
         self.demand_index *= math.exp(step)
         self.demand_growth = math.expm1(4.0 * step)
+        year_ago = self._log_demand.pop(0)
+        self._log_demand.append(math.log(self.demand_index))
+        self.demand_growth_yoy = math.expm1(self._log_demand[-1] - year_ago)
 
-    def clear_compute(self, demand_gw: float, retail_gw: float) -> None:
-        """Utilisation u = min(1, D/K); the price falls with the elasticity when u drops below its start level."""
+    def clear_compute(self, demand_gw: float, retail_gw: float, price_floor: float) -> None:
+        """Tatonnement (docs/ODD.md §7.1): demand at last quarter's price over the normal use of capacity sets the
+        price's move; the price stays within [floor, max multiple x P0]; utilisation is what is demanded at the
+        new price, at most all of it. ``demand_gw`` is demand at the calibrated price P0."""
         d = self.p.demand
-        self.utilisation = 1.0 if retail_gw <= 0 else min(1.0, demand_gw / retail_gw)
-        ratio = min(1.0, self.utilisation / d.initial_utilisation)
-        self.compute_price = d.compute_price_usd_bn_per_gw_year * ratio**d.price_utilisation_elasticity
+        p0, u_n, eta = d.compute_price_usd_bn_per_gw_year, d.initial_utilisation, d.compute_demand_elasticity
+        if retail_gw <= 0:
+            self.utilisation = 1.0
+            return
+        wanted = demand_gw * (self.compute_price / p0) ** (-eta)
+        excess = wanted / (u_n * retail_gw)
+        price = self.compute_price * excess**d.price_adjustment_speed
+        self.compute_price = min(max(price, min(price_floor, p0)), d.compute_price_max_multiple * p0)
+        self.utilisation = min(1.0, demand_gw * (self.compute_price / p0) ** (-eta) / retail_gw)
 
     # -- credit ------------------------------------------------------------------------------------------------
     def sentiment_for_credit(self) -> float:
@@ -97,15 +112,16 @@ class Market:
 
     # -- sentiment ---------------------------------------------------------------------------------------------
     def update_sentiment(self, expected_growth: float, loss_share: float) -> None:
-        """S_t = S_{t-1} + w_R r_t + w_G (g_t - g^e) - w_L losses/debt - m (S_{t-1} - 0.5), clipped to [0, 1]."""
+        """S_t = S_{t-1} + w_R r_t + w_G (g_t - g^e) - w_L losses/debt - m (S_{t-1} - S_0), clipped to [0, 1]."""
         m = self.p.markets
-        surprise = self.demand_growth - expected_growth
+        surprise = self.demand_growth_yoy - expected_growth  # growth over the year, as firms read it
         s = (
             self.sentiment
             + m.sentiment_return_weight * self.equity_return
             + m.sentiment_surprise_weight * surprise * 0.25
             - m.sentiment_loss_weight * loss_share
-            - m.sentiment_mean_reversion * (self.sentiment - 0.5)
+            # back to its calibrated level: without news the baseline's mood stays what it was in 2025
+            - m.sentiment_mean_reversion * (self.sentiment - m.initial_sentiment)
         )
         self.sentiment = min(1.0, max(0.0, s))
 
@@ -141,14 +157,10 @@ class Market:
         self.equity_index = float(new_v.sum() / self.value_start[idx].sum())
         self.amd_price = self.p.circular.amd_share_price_usd * mood
 
-    # -- GPUs --------------------------------------------------------------------------------------------------
-    def gpu_market_value(self, gpu_cost: np.ndarray, age_q: np.ndarray) -> np.ndarray:
-        """Second-hand value: cost x max(0, 1 - age / economic life) x (1 - fire-sale discount)."""
-        life_q = 4.0 * self.gpu_economic_life_years
-        return gpu_cost * np.clip(1.0 - age_q / life_q, 0.0, 1.0) * (1.0 - self.fire_sale_discount)
-
+    # -- GPUs (their values: economy/capital.py) ----------------------------------------------------------------
     def fire_sale(self, gw_sold: float, gw_installed: float) -> None:
         """Dumping GPUs depresses second-hand prices (linear impact, capped at ``fire_sale_discount_max``)."""
+        self.disposed_gw_q += gw_sold
         if gw_installed > 0 and gw_sold > 0:
             impact = self.p.technology.fire_sale_price_impact * gw_sold / gw_installed
             self.fire_sale_discount = min(

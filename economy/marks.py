@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from accounting.contracts import Kind, Status
+from economy import capital
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -61,13 +62,6 @@ def _depreciate(model: CreditLoopModel) -> None:
     model.ledger.depreciate(gpu, shell)
 
 
-def gpu_market_values(model: CreditLoopModel) -> np.ndarray:
-    cap = model.ledger.capacity
-    return model.market.gpu_market_value(
-        cap.view("gpu_cost"), model.quarter - cap.view("vintage_q").astype(float)
-    )
-
-
 def _check_collateral(model: CreditLoopModel) -> None:
     """LTV = principal / market value of the collateral GPUs; above the covenant the lender calls margin."""
     c, cap = model.ledger.contracts, model.ledger.capacity
@@ -79,7 +73,7 @@ def _check_collateral(model: CreditLoopModel) -> None:
         return
     # the covenant is on the loan as a whole: all lenders' rows secured by one cohort against its value
     cohorts, inverse = np.unique(c.collateral[rows], return_inverse=True)
-    values = gpu_market_values(model)[cohorts]
+    values = capital.gpu_market_values(model, cohorts)
     secured = np.bincount(inverse, c.principal[rows], cohorts.size)
     ltv_max = np.bincount(inverse, c.ltv_max[rows] * c.principal[rows], cohorts.size) / np.maximum(
         secured, 1e-12
@@ -107,7 +101,7 @@ def impair_after_shock(model: CreditLoopModel) -> None:
     """A technology shock triggers impairment tests: GPU book values fall to market value."""
     cap = model.ledger.capacity
     active = np.flatnonzero(cap.view("active"))
-    market = gpu_market_values(model)[active]
+    market = capital.gpu_market_values(model, active)
     excess = np.maximum(cap.gpu_book[active] - market, 0.0)
     if excess.sum() > 0:
         model.ledger.impair_capacity(active, excess)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from accounting.contracts import INSTRUMENT_LABELS, IS_DEBT, Kind, Status
+from economy import capital
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -48,6 +49,12 @@ MODEL_SERIES = (
     "gpu_price_index",
     "hidden_gpu_loss",
     "installed_gw",
+    "gpu_gw",
+    "ordered_gw",
+    "retired_gw",
+    "disposed_gw",
+    "replacement_capex",
+    "tobins_q",
     "idle_gw",
     "waiting_for_power_gw",
     "utilisation",
@@ -104,14 +111,18 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     out["bank_capital_ratio_min"] = float(min(ratios))
     out["bank_capital_ratio_mean"] = float(np.mean(ratios))
     active = cap.view("active")
-    from economy.marks import gpu_market_values
-
-    values = gpu_market_values(model)[active]
+    values = capital.gpu_market_values(model)[active]
     cost = cap.view("gpu_cost")[active]
     out["gpu_price_index"] = float(values.sum() / cost.sum()) if cost.sum() > 0 else math.nan
     out["hidden_gpu_loss"] = float(np.maximum(cap.view("gpu_book")[active] - values, 0.0).sum())
     energised = active & cap.view("energised")
     out["installed_gw"] = float(cap.view("gw")[energised].sum())
+    out["gpu_gw"] = float(cap.view("gw")[active].sum())
+    out["ordered_gw"] = model.ordered_gw_q
+    out["retired_gw"] = model.retired_gw_q
+    out["disposed_gw"] = market.disposed_gw_q
+    out["replacement_capex"] = model.replacement_capex_q
+    out["tobins_q"] = model.tobins_q(market.reference_rate + market.ig_spread)
     out["idle_gw"] = float(model.retail_gw_total * (1.0 - market.utilisation))
     ready = active & ~cap.view("energised") & (cap.view("ready_q") <= model.quarter)
     out["waiting_for_power_gw"] = float(cap.view("gw")[ready].sum())

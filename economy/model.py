@@ -19,6 +19,7 @@ from agents.bank import Bank
 from agents.builder import CapacityOwner
 from agents.private_credit import PrivateCreditFund
 from economy import (
+    capital,
     compute_market,
     defaults,
     energy,
@@ -99,7 +100,6 @@ class CreditLoopModel(mesa.Model):
         self._builders = self.agents.select(lambda a: isinstance(a, CapacityOwner))
         self.refresh_caches()
         calibrate_revenue(self)
-        self.demand0_gw = self.p.demand.initial_utilisation * self.retail_gw_total
         if self.p.run.check_invariants:
             invariants.check(self.ledger)
         self.metrics: dict[str, float] = {}
@@ -164,6 +164,11 @@ class CreditLoopModel(mesa.Model):
         self.compute_fees_paid: dict[int, float] = {}
         self.defaults_q = 0
         self.losses_q = 0.0
+        self.ordered_gw_q = 0.0
+        self.retired_gw_q = 0.0
+        self.retired_gw_by_party: dict[int, float] = {}
+        self.replacement_capex_q = 0.0
+        self.market.disposed_gw_q = 0.0
 
     def refresh_caches(self) -> None:
         """Per-party sums the agents read many times a quarter: debt (all, on balance sheet), lending,
@@ -228,6 +233,44 @@ class CreditLoopModel(mesa.Model):
     def installed_gw(self) -> float:
         return float(self.energised_cache.sum())
 
+    def demand_gw(self) -> float:
+        """AI demand for compute this quarter, in GW at the calibrated price."""
+        return self.demand0_gw * self.market.demand_index
+
+    def contracted_gw_at(self, provider: int, quarter: int) -> float:
+        """GW a provider must deliver under compute contracts running in ``quarter``."""
+        c = self.ledger.contracts
+        rows = c.of_creditor(provider)
+        running = (
+            (c.status[rows] == Status.ACTIVE)
+            & (c.kind[rows] == Kind.COMPUTE)
+            & (c.start_q[rows] <= quarter)
+            & (c.maturity_q[rows] > quarter)
+        )
+        return float(c.gw[rows][running].sum())
+
+    def tobins_q(self, funding_rate_annual: float) -> float:
+        """Tobin's q of a new GW at today's rental margin (economy/capital.py)."""
+        m = self.market
+        margin = m.compute_price * m.utilisation - capital.running_cost(self)
+        return capital.tobins_q(self, funding_rate_annual, margin)
+
+    def absorbable_gw(self, expected_demand_gw: float, funding_rate_annual: float) -> float:
+        return capital.absorbable_gw(self, expected_demand_gw, funding_rate_annual)
+
+    def free_shell_gw(self, party: int) -> float:
+        return capital.free_shell_gw(self, party)
+
+    def gw_at_horizon(self, party: int, horizon_q: int) -> float:
+        """GW of GPUs the firm will have in service or on order ``horizon_q`` quarters ahead, from what it has."""
+        return capital.gw_ahead(self, self.ledger.capacity.index("owner").rows(party), horizon_q)
+
+    def record_purchase(self, gw: float, capex: float, refit: bool) -> None:
+        """A firm ordered ``gw`` of GPUs for ``capex`` (a refit of a freed shell is replacement capex)."""
+        self.ordered_gw_q += gw
+        if refit:
+            self.replacement_capex_q += capex
+
     def record_chip_sale(self, seller: int, buyer: int, amount: float) -> None:
         if amount <= 0:
             return
@@ -264,12 +307,18 @@ class CreditLoopModel(mesa.Model):
         """What everyone will observe: shocks, AI demand, spreads, credit-market capacity, grid connections, SPV
         lease ends, caches, the provisional compute allocation and everyone's scheduled dues."""
         shocks.apply(self)
+        capital.retire(self)  # at the economic life in force (a shock may just have shortened it)
         self.market.advance_demand(self.quarter)
         self.market.update_spreads()
         self.credit.begin_quarter()
         energy.energise(self)
         leases.spv_lease_ends(self)  # before the caches and expected dues: a walk-away changes both
         self.refresh_caches()
+        # capacity in service or on order a build lag ahead, as every firm sees it before anyone orders
+        cap = self.ledger.capacity
+        self.capacity_ahead_gw = capital.gw_ahead(
+            self, np.arange(cap.n), self.p.technology.build_lag_quarters
+        )
         compute_market.allocate(self)  # provisional: invoices firms will plan for
         d = settlement.quarter_dues(self)
         n = self.ledger.n_parties

@@ -1,7 +1,7 @@
 """The deals of 2025Q4 (docs/ODD.md §5.4, DEFAULTS.md §4), booked in the first quarter before firms decide, so
 they flow through the ledger like every later deal: Meta's bond and its Hyperion SPV (L8), Oracle's bond and the
-Vantage project loans (L2), Alphabet's and Amazon's bonds, SoftBank's tranche into OpenAI, and xAI's GPU SPV debt,
-Nvidia equity (L7) and chips.
+Vantage project loans (L2), Alphabet's and Amazon's bonds, SoftBank's tranche into OpenAI, and Nvidia's equity in
+xAI (L7); xAI's GPU SPV debt and chips over the order's delivery schedule.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 
 def scripted_deals(model: CreditLoopModel) -> None:
-    """The 2025Q4 deals of DEFAULTS.md section 4, booked in the first quarter before firms decide."""
-    if model.quarter != 0:
-        return
+    """The 2025Q4 deals of DEFAULTS.md section 4, booked before firms decide: the one-off deals in the first
+    quarter, xAI's chip order over its delivery schedule."""
+    if model.quarter == 0:
+        _first_quarter_deals(model)
+    xai_chip_tranche(model)
+
+
+def _first_quarter_deals(model: CreditLoopModel) -> None:
     p, ci, credit, ledger, dl = model.p, model.p.circular, model.credit, model.ledger, model.p.deals
     ref = model.market.reference_rate
     meta, oracle = model.firm("Meta"), model.firm("Oracle")
@@ -115,21 +120,35 @@ def scripted_deals(model: CreditLoopModel) -> None:
         "SoftBank",
         ci.softbank_openai_usd_bn,
     )
-    # xAI: GPU SPV debt, Nvidia equity (loop L7) and Nvidia chips
+    # xAI: Nvidia equity (loop L7) alongside its chip orders
     xai = model.firm("xAI")
     if loop_on(model.p, "loop_l7_nvidia_xai"):
         credit.invest(model.nvidia, xai, ci.nvidia_xai_equity_usd_bn, loop=7, why="alongside its chip orders")
     for fund in model.funds:
         fund.decide()
+
+
+def xai_chip_tranche(model: CreditLoopModel) -> None:
+    """xAI's GPU SPV (E144) buys its Nvidia chip order as it is delivered, in ``deals.xai_chip_delivery_quarters``
+    equal tranches from 2025Q4, each financed by a tranche of the GPU debt from the funds and secured on it
+    (a delayed-draw facility), so that the order is not booked as one quarter's flow."""
+    p, dl, credit = model.p, model.p.deals, model.credit
+    tranches = dl.xai_chip_delivery_quarters
+    if model.quarter >= tranches:
+        return
+    xai = model.firm("xAI")
+    if xai.excluded or xai.liquidated:
+        return
     loan = credit.borrow_private(
         xai,
-        dl.xai_gpu_debt_usd_bn,
+        dl.xai_gpu_debt_usd_bn / tranches,
         Kind.GPU_LOAN,
         spread=dl.xai_gpu_spread,
         tenor_q=20,
         ltv_max=p.behaviour.gpu_loan_ltv_max,
     )
-    chips_gw = min(ci.xai_chip_orders_usd_bn, xai.cash) / p.technology.chip_cost_usd_bn_per_gw
+    order = p.circular.xai_chip_orders_usd_bn / tranches
+    chips_gw = min(order, max(xai.cash, 0.0)) / p.technology.chip_cost_usd_bn_per_gw
     cohort = xai.buy_gw(chips_gw, chip_seller=model.nvidia.party, with_shell=False)
     if loan > 0:
         credit.secure_new_gpu_loans(xai, cohort)

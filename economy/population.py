@@ -150,6 +150,8 @@ def fund_room(model: CreditLoopModel, fund) -> float:
 # -- opening deals of the synthetic firms ----------------------------------------------------------------------
 def open_lab_loans(model: CreditLoopModel) -> None:
     """xAI-like labs: GPU-backed loans from k funds on their opening capacity, at the GPU-loan advance rate."""
+    from economy.initialisation import open_secured_loans
+
     ledger, b = model.ledger, model.p.behaviour
     for lab in model.capacity_owners():
         if not (lab.synthetic and lab.template == "xAI"):
@@ -157,28 +159,13 @@ def open_lab_loans(model: CreditLoopModel) -> None:
         cohorts = ledger.capacity.index("owner").rows(lab.party)
         if cohorts.size == 0:
             continue
-        cohort = int(cohorts[-1])
-        want = b.gpu_loan_advance_rate * float(ledger.capacity.gpu_book[cohort])
+        want = b.gpu_loan_advance_rate * float(ledger.capacity.gpu_book[cohorts].sum())
         lenders = opening_lenders(model, lab)
         capital = sum(f.cal.capital_usd_bn for f in lenders)
         for fund in lenders:
             share = min(want * fund.cal.capital_usd_bn / capital, fund_room(model, fund))
-            if share <= 1e-12:
-                continue
-            ledger.open_contract(
-                Kind.GPU_LOAN,
-                fund.party,
-                lab.party,
-                principal=share,
-                maturity_q=round(4 * b.gpu_loan_tenor_years),
-                spread=model.p.deals.xai_gpu_spread,
-                floating=True,
-                amortising=True,
-                ltv_max=b.gpu_loan_ltv_max,
-                collateral=cohort,
-                start_q=-1,
-                opening=True,
-            )
+            if share > 1e-12:
+                open_secured_loans(model, fund, lab, share, spread=model.p.deals.xai_gpu_spread)
 
 
 def open_stakes(model: CreditLoopModel) -> None:

@@ -118,13 +118,29 @@ class DemandSettings(_Group):
         "X021",
         "Revenue per energised, fully used GW-year of AI capacity sold to end customers.",
     )
-    price_utilisation_elasticity: float = param(
-        0.5,
+    compute_demand_elasticity: float = param(
+        1.0,
         "1",
-        0.0,
-        3.0,
-        "assumption: prices fall when capacity is idle (cloud price competition)",
-        "Elasticity of the compute price to utilisation below its initial level.",
+        0.2,
+        5.0,
+        "assumption: unit-elastic demand for compute capacity (a 10% glut lowers the clearing price ~10%)",
+        "Price elasticity of AI demand for compute: demand at price P is D (P/P0)^-elasticity.",
+    )
+    price_adjustment_speed: float = param(
+        0.5,
+        "1/quarter",
+        0.05,
+        1.0,
+        "assumption: cloud list prices adjust over a few quarters (sticky prices, tatonnement)",
+        "Share of the log gap between demand and normal use of capacity the compute price closes each quarter.",
+    )
+    compute_price_max_multiple: float = param(
+        2.0,
+        "x opening price",
+        1.0,
+        5.0,
+        "assumption: 2023-24 GPU scarcity roughly doubled rental prices",
+        "Highest compute price, as a multiple of the calibrated price (scarcity rent is bounded).",
     )
     core_revenue_growth_annual: float = param(
         0.10,
@@ -147,6 +163,38 @@ class TechnologySettings(_Group):
     )
     gpu_accounting_life_years: float = param(
         6.0, "years", 2.0, 8.0, "E142", "Straight-line depreciation life of GPUs in the accounts."
+    )
+    opening_vintages: int = param(
+        4,
+        "vintages",
+        1,
+        40,
+        "assumption: spaced less than the retirement window apart, so retirements run on without lumps",
+        "Number of vintages the opening capacity of each firm is split into, spread over the economic life.",
+    )
+    opening_fleet_growth_annual: float = param(
+        0.6,
+        "1/year",
+        0.0,
+        3.0,
+        "assumption: capacity additions grew ~60-75% a year in 2023-25 (S016 Microsoft capex +75% y/y)",
+        "Growth of capacity additions in the years before 2025Q4: sets the age mix of the opening fleet.",
+    )
+    retirement_window_quarters: int = param(
+        4,
+        "quarters",
+        0,
+        12,
+        "assumption: a vintage is not scrapped in one quarter (failures, resale, extended use)",
+        "Quarters before the end of the economic life over which a vintage's GPUs retire in equal parts.",
+    )
+    refit_lag_quarters: int = param(
+        1,
+        "quarters",
+        0,
+        8,
+        "assumption: new GPUs in a powered shell take a quarter to deliver and install",
+        "Quarters from an order of GPUs for a shell a firm already has to their use (no new grid connection).",
     )
     gpu_economic_life_years: float = param(
         3.5,
@@ -320,6 +368,14 @@ class CreditSettings(_Group):
         0.2,
         "assumption: follow-on offerings rarely exceed a few percent",
         "Most equity a listed firm can sell in one quarter, as a share of its market value.",
+    )
+    equity_issue_max_drawdown: float = param(
+        0.5,
+        "share of peak value",
+        0.0,
+        1.0,
+        "assumption: firms sell shares (at-the-market programmes, convertibles) while their price holds up",
+        "A listed firm sells new shares only while its market value is above (1 - this) of its peak.",
     )
     default_recovery_haircut: float = param(
         0.3,
@@ -534,6 +590,14 @@ class CircularSettings(_Group):
         "Quarter index (0 = 2025Q4) when the Oracle contract starts.",
     )
     oracle_openai_years: int = param(5, "years", 1, 10, "E056", "Term of the Oracle-OpenAI contract.")
+    oracle_openai_ramp_quarters: int = param(
+        8,
+        "quarters",
+        1,
+        20,
+        "assumption: the Stargate sites come online in phases (S043, E056 'from 2027')",
+        "Quarters over which the GW of the Oracle-OpenAI contract start, in equal tranches from its start quarter.",
+    )
     coreweave_openai_usd_bn: float = param(
         15.9, "USD bn", 0.0, 100.0, "E090", "CoreWeave-OpenAI contracts (11.9 + 4.0 expansion)."
     )
@@ -723,7 +787,12 @@ class MarketSettings(_Group):
         1.0, "1", 0.0, 10.0, "assumption", "Sentiment gain per unit AI demand growth surprise (annualised)."
     )
     sentiment_mean_reversion: float = param(
-        0.05, "1/quarter", 0.0, 1.0, "assumption", "Pull of sentiment back to neutral (0.5) each quarter."
+        0.05,
+        "1/quarter",
+        0.0,
+        1.0,
+        "assumption",
+        "Pull of sentiment back to its calibrated level (markets.initial_sentiment) each quarter.",
     )
     valuation_sentiment_elasticity: float = param(
         1.5,
@@ -787,15 +856,46 @@ class BehaviourSettings(_Group):
         "Share of the gap between realised and expected AI demand growth closed each quarter.",
     )
     expectation_sentiment_weight: float = param(
-        0.5,
+        0.2,
         "1/year",
         0.0,
         3.0,
-        "assumption: shared mood tilts forecasts",
+        "assumption: shared mood tilts forecasts by a few points of growth (0.5 made capex follow the mood alone)",
         "Tilt of expected annual demand growth per unit of sentiment above its start.",
     )
-    capex_expectation_weight: float = param(
-        0.8, "1", 0.0, 5.0, "assumption", "Capex growth per unit revision of expected demand growth.", ui=True
+    capacity_adjustment_speed: float = param(
+        0.25,
+        "1/quarter",
+        0.02,
+        1.0,
+        "assumption: partial adjustment to the capital target, about a year to close a gap",
+        "Share of the gap between target capacity and capacity in service or on order a firm orders each quarter.",
+        ui=True,
+    )
+    capex_q_elasticity: float = param(
+        0.5,
+        "1",
+        0.0,
+        3.0,
+        "assumption: the capital target rises with Tobin's q less than one for one (investment-q literature)",
+        "Elasticity of the target capacity of a firm to Tobin's q of new capacity at today's price and use.",
+        ui=True,
+    )
+    capex_debt_share: float = param(
+        0.25,
+        "share of capex",
+        0.0,
+        1.0,
+        "E131: about half of 2025-28 data-centre capex is financed outside cash flow, much of it with debt",
+        "Share of its capex an investment-grade firm funds with debt (bonds, SPVs, leases) even with cash to hand.",
+    )
+    capex_plan_adjustment: float = param(
+        0.3,
+        "1/quarter",
+        0.05,
+        1.0,
+        "assumption: capex plans are set for the year and revised quarterly (half-life of about two quarters)",
+        "Share of the gap between the rule's capex and last quarter's capex closed each quarter (1: at once).",
     )
     capex_race_weight: float = param(
         0.3,
@@ -803,11 +903,8 @@ class BehaviourSettings(_Group):
         0.0,
         2.0,
         "assumption: the arms race (digest section 6)",
-        "Capex growth per unit of rivals' capex growth above one's own.",
+        "Log change of target capacity per unit of rivals' annual capex growth above one's own.",
         ui=True,
-    )
-    capex_idle_weight: float = param(
-        2.0, "1", 0.0, 10.0, "assumption", "Capex cut per unit of utilisation below its start level."
     )
     capex_spread_weight: float = param(
         10.0,
@@ -815,7 +912,7 @@ class BehaviourSettings(_Group):
         0.0,
         50.0,
         "assumption",
-        "Capex cut per unit rise of one's borrowing spread (0.01 = 100bp).",
+        "Log cut of target capacity per unit rise of the IG spread over its start (0.01 = 100bp).",
     )
     capex_drawdown_weight: float = param(
         1.0,
@@ -823,21 +920,7 @@ class BehaviourSettings(_Group):
         0.0,
         5.0,
         "assumption: E009 markets punish capex",
-        "Capex cut per unit of equity drawdown beyond 20% from peak.",
-    )
-    capex_max_growth_annual: float = param(
-        1.5, "1/year", 0.0, 5.0, "assumption", "Fastest annual capex growth a firm plans."
-    )
-    capex_max_cut_annual: float = param(
-        0.7, "1/year", 0.0, 1.0, "assumption", "Deepest annual capex cut a firm plans (0.7 = -70%)."
-    )
-    backlog_build_years: float = param(
-        3.0,
-        "years",
-        0.25,
-        10.0,
-        "assumption: multi-GW campuses are built in phases (S043 Stargate)",
-        "Years over which a provider orders the GW its contracts still need.",
+        "Log cut of target capacity per unit of equity drawdown beyond the threshold.",
     )
     gpu_loan_tenor_years: float = param(
         4.0,
@@ -1004,6 +1087,14 @@ class DealSettings(_Group):
         0.008, "1/year", 0.0, 0.05, "E122: IG OAS 0.72-0.83", "Spread of Alphabet's and Amazon's new bonds."
     )
     xai_gpu_debt_usd_bn: float = param(12.5, "USD bn", 0.0, 50.0, "E144", "xAI's GPU SPV debt.")
+    xai_chip_delivery_quarters: int = param(
+        4,
+        "quarters",
+        1,
+        12,
+        "assumption: E144's SPV buys the GPUs as they are delivered over about a year",
+        "Quarters over which xAI's chip order is delivered, paid for and financed, in equal tranches from 2025Q4.",
+    )
     xai_gpu_spread: float = param(
         0.065,
         "1/year",
@@ -1135,7 +1226,6 @@ CORPORATE_FIELDS: dict[str, tuple[str, float, float, str]] = {
     "cash_margin": ("share", -20.0, 0.9, "Operating cash flow over revenue (AI labs: before compute)."),
     "ai_capacity_gw": ("GW", 0.0, 50.0, "Energised AI capacity owned at the start."),
     "capex_usd_bn_per_year": ("USD bn/year", 0.0, 1000.0, "AI capex run-rate at the start."),
-    "capex_growth_plan": ("1/year", -0.5, 2.0, "Guided growth of capex for the coming year."),
 }
 
 HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
@@ -1151,7 +1241,6 @@ HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.57, "E007"),
         "ai_capacity_gw": (2.0, "assumption: ~70 capex/yr (S008) at 50/GW over 1.5y"),
         "capex_usd_bn_per_year": (76.0, "S035"),
-        "capex_growth_plan": (0.24, "S009"),
     },
     "microsoft": {
         "cash_usd_bn": (102.0, "E023"),
@@ -1162,7 +1251,6 @@ HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.48, "E021"),
         "ai_capacity_gw": (4.0, "assumption: largest AI cloud (E026 RPO 392)"),
         "capex_usd_bn_per_year": (140.0, "X015"),
-        "capex_growth_plan": (0.15, "assumption: S016 +75% y/y slowing"),
     },
     "alphabet": {
         "cash_usd_bn": (98.5, "E032"),
@@ -1173,7 +1261,6 @@ HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.375, "X002"),
         "ai_capacity_gw": (3.5, "assumption: TPU and GPU fleet of the order of Microsoft's"),
         "capex_usd_bn_per_year": (93.0, "S027"),
-        "capex_growth_plan": (0.30, "assumption: E031 'significant increase'"),
     },
     "amazon": {
         "cash_usd_bn": (94.2, "E043"),
@@ -1184,7 +1271,6 @@ HYPERSCALERS: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.184, "E042"),
         "ai_capacity_gw": (4.5, "assumption: S034 3.8 GW added in 12 months, part AI"),
         "capex_usd_bn_per_year": (125.0, "S033"),
-        "capex_growth_plan": (0.20, "assumption: E044 'higher' in 2026"),
     },
 }
 
@@ -1198,7 +1284,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.37, "E051: OCF TTM 21.5 over revenue 57.4"),
         "ai_capacity_gw": (1.0, "assumption: OCI before Stargate sites"),
         "capex_usd_bn_per_year": (35.0, "E053"),
-        "capex_growth_plan": (0.3, "assumption: E053 OCI revenue path"),
     },
     "coreweave": {
         "cash_usd_bn": (2.5, "X012"),
@@ -1209,7 +1294,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.45, "assumption: X019 OCF ~2 over revenue 5.1 before interest"),
         "ai_capacity_gw": (0.85, "E081"),
         "capex_usd_bn_per_year": (13.0, "E081"),
-        "capex_growth_plan": (1.0, "E081: 2026 capex well over double"),
     },
     "nvidia": {
         "cash_usd_bn": (60.6, "E063"),
@@ -1220,7 +1304,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (0.42, "X014: OCF ~90 over revenue ~213"),
         "ai_capacity_gw": (0.0, "assumption: not a cloud"),
         "capex_usd_bn_per_year": (0.0, "assumption: capex minor (DEFAULTS.md)"),
-        "capex_growth_plan": (0.0, "assumption: capex minor"),
     },
     "openai": {
         "cash_usd_bn": (17.5, "E102"),
@@ -1231,7 +1314,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (-0.1, "assumption: E103 burn 8.5 = 1.1x revenue opex plus ~7 of Azure compute"),
         "ai_capacity_gw": (1.2, "assumption: Azure compute in use late 2025 (E104 ~30 GW committed later)"),
         "capex_usd_bn_per_year": (0.0, "assumption: compute is contracted, not owned, at the start"),
-        "capex_growth_plan": (0.0, "assumption"),
     },
     "xai": {
         "cash_usd_bn": (7.5, "E144"),
@@ -1242,7 +1324,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (-11.0, "E144: burn ~1 per month on revenue of ~1 a year"),
         "ai_capacity_gw": (0.3, "assumption: Colossus 1"),
         "capex_usd_bn_per_year": (0.0, "assumption: GPUs leased from the SPV"),
-        "capex_growth_plan": (0.0, "assumption"),
     },
     "anthropic": {
         "cash_usd_bn": (15.0, "assumption: recent rounds; not in facts.csv"),
@@ -1256,7 +1337,6 @@ OTHER_CORPORATES: dict[str, dict[str, tuple[float, str]]] = {
         "cash_margin": (-0.6, "assumption: loss-making like E103"),
         "ai_capacity_gw": (0.8, "assumption"),
         "capex_usd_bn_per_year": (0.0, "assumption: compute rented from AWS/Google"),
-        "capex_growth_plan": (0.0, "assumption"),
     },
 }
 

@@ -72,9 +72,9 @@ def test_the_sponsor_renews_while_it_uses_its_capacity():
 
 
 def test_walking_away_hands_the_campus_back_and_the_guarantee_makes_the_lenders_whole():
-    model = _model(**{"credit.spv_renewal_min_utilisation": 0.95})
+    model = _model(**{"credit.spv_renewal_min_utilisation": 0.999})
     before = _to_lease_end(model)
-    assert model.market.utilisation < 0.95 and before["principal"] > 0
+    assert model.market.utilisation < 0.999 and before["principal"] > 0
     model.step()
     c, p = model.ledger.contracts, model.p
     (event,) = _events(model, "spv_walk_away")
@@ -87,7 +87,8 @@ def test_walking_away_hands_the_campus_back_and_the_guarantee_makes_the_lenders_
         for k in model.ledger.capacity.index("owner").rows(meta.party)
         if model.ledger.capacity.vintage_q[k] == LEASE_END
     )
-    assert sum(meta.gw()) == pytest.approx(before["meta_gw"] - handed_back + bought, rel=1e-9)
+    retired = model.retired_gw_by_party.get(meta.party, 0.0)  # GPUs at the end of their life this quarter
+    assert sum(meta.gw()) == pytest.approx(before["meta_gw"] - retired - handed_back + bought, rel=1e-9)
     # the guarantee covered the shortfall: the lenders were repaid the whole principal and lost nothing
     assert event.amount_usd_bn > 0
     assert _paid_on(model, before["rows"], before["journal_n"]) == pytest.approx(before["principal"])
@@ -97,8 +98,8 @@ def test_walking_away_hands_the_campus_back_and_the_guarantee_makes_the_lenders_
 
 
 def test_without_a_guarantee_the_lenders_lose_the_shortfall_and_the_sponsor_pays_only_the_campus():
-    guaranteed = _model(**{"credit.spv_renewal_min_utilisation": 0.95})
-    bare = _model(**{"credit.spv_renewal_min_utilisation": 0.95, "credit.spv_residual_value_guarantee": 0.0})
+    guaranteed = _model(**{"credit.spv_renewal_min_utilisation": 0.999})
+    bare = _model(**{"credit.spv_renewal_min_utilisation": 0.999, "credit.spv_residual_value_guarantee": 0.0})
     states = {}
     for name, model in (("guaranteed", guaranteed), ("bare", bare)):
         before = _to_lease_end(model)
@@ -120,11 +121,11 @@ def test_without_a_guarantee_the_lenders_lose_the_shortfall_and_the_sponsor_pays
 
 
 def test_the_guarantee_is_called_once_and_only_with_loop_l8():
-    model = _model(**{"credit.spv_renewal_min_utilisation": 0.95, "run.quarters": 29})
+    model = _model(**{"credit.spv_renewal_min_utilisation": 0.999, "run.quarters": 29})
     while model.running:
         model.step()
     assert len(_events(model, "spv_walk_away")) == 1
-    off = _model(**{"credit.spv_renewal_min_utilisation": 0.95, "circular.loop_l8_meta_spv": False})
+    off = _model(**{"credit.spv_renewal_min_utilisation": 0.999, "circular.loop_l8_meta_spv": False})
     while off.running:
         off.step()
     assert _hyperion(off).size == 0 and not _events(off, "spv_walk_away")

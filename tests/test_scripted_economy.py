@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from accounting.books import PartyColumns
@@ -119,7 +120,7 @@ def test_a_borrower_default_cascades_to_its_lender_through_clearing():
     check(L)
 
 
-def test_restructuring_writes_claims_down_to_what_assets_cover():
+def test_restructuring_writes_claims_down_to_what_assets_cover(monkeypatch):
     host, _lab, cloud, _bank, loan, compute = economy()
     L = host.ledger
     L.reschedule(loan, 1)
@@ -138,9 +139,10 @@ def test_restructuring_writes_claims_down_to_what_assets_cover():
         ),
         lenders=SimpleNamespace(srt_cover_share=0.3),
     )
-    host.market.gpu_market_value = lambda cost, age: cost * 0.0
     host.market.fire_sale = lambda sold, installed: None
     host.installed_gw = lambda: 0.0
+    # Cloud owns no GPUs: their value is zero without a market to read
+    monkeypatch.setattr(defaults.capital, "gpu_market_values", lambda model, cohorts=None: np.zeros(0))
     # Cloud's remaining assets: cash 0 + other assets 9; claims: loan principal
     before = float(L.contracts.principal[loan])
     defaults.resolve(host, [cloud])

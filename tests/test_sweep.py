@@ -521,7 +521,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path):
         "--out",
         str(tmp_path / "dry"),
     )
-    assert code == 0 and "sobol design over 16 parameters, 6 samples -> 108 points" in err
+    assert code == 0 and "sobol design over 17 parameters, 6 samples -> 114 points" in err
     assert "not a power of 2" in err and not (tmp_path / "dry").exists()
 
 

@@ -1,0 +1,132 @@
+"""The capital cycle (docs/ODD.md §7.1, §7.5): GPU values from the PV of the rental margin, retirement at the
+economic life with the shell kept for refits, the tatonnement price, and scenario-level checks over seeds 1-5."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accounting.invariants import check
+from accounting.journal import Flow
+from accounting.ledger import Ledger
+from economy import capital
+from economy.market import Market
+from economy.model import CreditLoopModel
+from economy.runner import run_simulation
+from params.loader import build_parameters, resolve
+from params.schema import Parameters, Shock
+
+SEEDS = range(1, 6)
+
+
+def test_the_annuity_is_the_sum_of_its_discount_factors():
+    for rate, n in ((0.08, 14), (0.0, 5), (0.3, 1)):
+        assert capital.annuity(rate, n) == pytest.approx(sum((1 + rate / 4) ** -k for k in range(1, n + 1)))
+
+
+def test_a_new_gpu_is_worth_its_cost_at_2025_conditions_and_its_value_follows_the_margin():
+    model = CreditLoopModel(rng=1)
+    d, c, t = model.p.demand, model.p.credit, model.p.technology
+    r0 = c.reference_rate_annual + c.hy_spread_annual
+    m0 = d.compute_price_usd_bn_per_gw_year * d.initial_utilisation - capital.running_cost(model)
+    life = 4 * t.gpu_economic_life_years  # 14 quarters
+    assert capital.value_ratio(model, m0, r0, 0.0) == pytest.approx(1.0)
+    assert capital.value_ratio(model, m0 / 2, r0, 0.0) == pytest.approx(
+        0.5
+    )  # half the margin, half the value
+    assert capital.value_ratio(model, 0.0, r0, 0.0) == 0.0  # no margin, no value
+    # age 2 (before the retirement window): A(r0, 12) / A(r0, 14) by hand
+    by_hand = sum((1 + r0 / 4) ** -k for k in range(1, 13)) / sum((1 + r0 / 4) ** -k for k in range(1, 15))
+    assert capital.value_ratio(model, m0, r0, 2.0) == pytest.approx(by_hand)
+    # inside the window (life 14, window 4: retirements from age 12 to 16) a survivor has (16 - a) / 2 left
+    assert capital.remaining_life(model, np.array([13.0]))[0] == pytest.approx(1.5)
+    assert capital.remaining_life(model, np.array([4.0]))[0] == pytest.approx(life - 4.0)
+    # q = 1 at 2025 conditions for a firm funded at the 2025 rate; the user-cost price is then the 2025 price
+    assert capital.tobins_q(model, r0, m0) == pytest.approx(1.0)
+    assert capital.user_cost_price(model, r0) == pytest.approx(d.compute_price_usd_bn_per_gw_year)
+    assert capital.user_cost_price(model, r0 + 0.02) > d.compute_price_usd_bn_per_gw_year  # dearer funding
+
+
+def test_retirement_writes_off_the_gpus_and_keeps_the_shell_for_a_refit():
+    ledger = Ledger(["end customers", "outside investors", "suppliers", "Treasury", "AMD"])
+    owner = ledger.add_party("Cloud")
+    ledger.open_balance_sheet(owner, cash=100.0)
+    cohort = ledger.buy_capacity(owner, 1.0, 35.0, 15.0, ready_q=0, sellers=[(2, 50.0)])
+    ledger.energise([cohort])
+    ledger.depreciate(np.array([5.0]), np.array([1.0]))  # book 30 + 14
+    retained = float(ledger.retained[owner])
+    gw = ledger.retire([cohort], [0.25])  # a quarter of the GPUs: 0.25 GW, 7.5 of book written off
+    assert gw[0] == pytest.approx(0.25)
+    assert ledger.retained[owner] == pytest.approx(retained - 7.5)
+    cap = ledger.capacity
+    assert cap.gw[cohort] == pytest.approx(0.75) and cap.gpu_book[cohort] == pytest.approx(22.5)
+    assert cap.shell_gw[cohort] == 1.0 and cap.shell_book[cohort] == pytest.approx(14.0)
+    ledger.retire([cohort], [1.0])
+    assert cap.gw[cohort] == 0.0 and cap.active[cohort]  # the shell stays
+    refit = ledger.buy_capacity(owner, 1.0, 35.0, 0.0, ready_q=1, sellers=[(2, 35.0)], refit=True)
+    assert cap.refit[refit] and cap.shell_gw[refit] == 0.0
+    check(ledger)
+    ledger.retire([refit], [1.0])  # a refit has no shell of its own: once its GPUs go, it is closed
+    assert not cap.active[refit]
+    check(ledger)
+    assert not (ledger.journal.view("flow") == Flow.ASSET_SALE).any()  # retirement is a write-off, not a sale
+
+
+def test_the_compute_price_moves_toward_clearing_within_its_bounds():
+    p = Parameters()
+    d = p.demand
+    market = Market(p, 8, np.random.default_rng(0))
+    p0, u_n = d.compute_price_usd_bn_per_gw_year, d.initial_utilisation
+    market.clear_compute(u_n * 100.0, 100.0, 2.0)  # demand at normal use: nothing moves
+    assert market.compute_price == pytest.approx(p0) and market.utilisation == pytest.approx(u_n)
+    market.clear_compute(1.2 * u_n * 100.0, 100.0, 2.0)  # 20% excess: P = P0 * 1.2^0.5, u = 1 (rationed)
+    assert market.compute_price == pytest.approx(p0 * 1.2**0.5)
+    assert market.utilisation == 1.0
+    market.compute_price = p0
+    market.clear_compute(0.5 * u_n * 100.0, 100.0, 2.0)  # a glut: the price falls, utilisation with it
+    assert market.compute_price == pytest.approx(p0 * 0.5**0.5)
+    assert market.utilisation == pytest.approx(0.5 * u_n * 0.5**-0.5)  # demand rises as the price falls
+    market.compute_price = p0
+    market.clear_compute(100 * u_n * 100.0, 100.0, 2.0)
+    assert market.compute_price == pytest.approx(d.compute_price_max_multiple * p0)  # bounded above
+    market.clear_compute(1e-6, 100.0, 2.0)
+    assert market.compute_price == pytest.approx(2.0)  # and below, at the running cost
+
+
+def _frames(scenario: str) -> list:
+    _, params = resolve(scenario)
+    return [run_simulation(params, s, scenario=scenario, agents=False).model_frame for s in SEEDS]
+
+
+def test_capacity_is_bought_retired_and_disposed_of_in_the_books_and_the_price_signals_scarcity():
+    for f in _frames("baseline"):
+        gpu, ordered = f["gpu_gw"].to_numpy(), f["ordered_gw"].to_numpy()
+        retired, disposed = f["retired_gw"].to_numpy(), f["disposed_gw"].to_numpy()
+        np.testing.assert_allclose(gpu[1:], gpu[:-1] + ordered[1:] - retired[1:] - disposed[1:], atol=1e-9)
+        assert (retired[8:] > 0).all() and f["replacement_capex"].iloc[8:].sum() > 0
+        debt = f[[c for c in f.columns if c.startswith("debt_") and "balance" not in c]].sum(axis=1)
+        assert debt.iloc[8] > debt.iloc[0]  # the build-out is debt-financed
+    assert all(f["compute_price"].max() > 10.0 for f in _frames("bull"))  # a shortage earns a scarcity rent
+    assert all(f["compute_price"].min() < 10.0 for f in _frames("revenue_disappoints"))  # a glut does not
+
+
+def test_a_demand_shock_lowers_gpu_values_beyond_ageing_and_trips_more_covenants():
+    shock = Shock(kind="ai_demand_level", quarter=4, size=-0.5)
+    overrides = {"run.quarters": 12}
+    for seed in (1, 2, 3):
+        calm = run_simulation(build_parameters(overrides), seed)
+        hit = run_simulation(build_parameters(overrides, (shock,)), seed)
+        after = slice(5, 12)
+        assert (
+            hit.model_frame["utilisation"].iloc[after] < calm.model_frame["utilisation"].iloc[after]
+        ).any()
+        assert (
+            hit.model_frame["gpu_price_index"].iloc[after].mean()
+            < calm.model_frame["gpu_price_index"].iloc[after].mean() - 0.05
+        )
+
+        def calls(r):
+            ev = r.events
+            return float(ev[(ev["kind"] == "margin_call") & (ev["quarter"] >= 4)]["amount_usd_bn"].sum())
+
+        assert calls(hit) > calls(calm)
