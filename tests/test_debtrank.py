@@ -1,0 +1,337 @@
+"""DebtRank (Battiston et al. 2012) on networks small enough to follow by hand, and properties of random ones.
+
+Exposures are written x[creditor, debtor]: x[B, A] = 5 is B's claim on A, so A's default costs B
+min(1, 5 / E_B) of its equity, the impact W[A→B].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from accounting import debtrank as dr
+from accounting.debtrank import DISTRESSED as D
+from accounting.debtrank import INACTIVE as I
+from accounting.debtrank import UNDISTRESSED as U
+from accounting.debtrank import debtrank, distress_rounds, impact_matrix
+
+A, B, C = 0, 1, 2
+
+
+def chain():
+    """C is exposed to B, B is exposed to A. E = (10, 10, 20), so v = (0.25, 0.25, 0.5)."""
+    x = np.zeros((3, 3))
+    x[B, A] = 5.0  # W[A→B] = 5 / 10 = 0.5
+    x[C, B] = 5.0  # W[B→C] = 5 / 20 = 0.25
+    return x, np.array([10.0, 10.0, 20.0])
+
+
+def ring():
+    """A → B → C → A in the direction distress travels. E = (10, 20, 5), so v = (10, 20, 5) / 35."""
+    x = np.zeros((3, 3))
+    x[B, A] = 8.0  # W[A→B] = 8 / 20 = 0.4
+    x[C, B] = 4.0  # W[B→C] = 4 / 5 = 0.8
+    x[A, C] = 5.0  # W[C→A] = 5 / 10 = 0.5
+    return x, np.array([10.0, 20.0, 5.0])
+
+
+def random_network(rng, n, density=0.4, insolvent=0.0):
+    x = rng.uniform(0.0, 20.0, (n, n)) * (rng.random((n, n)) < density)
+    equity = rng.uniform(1.0, 30.0, n)
+    equity[rng.random(n) < insolvent] = rng.choice([0.0, -3.0])
+    return x, equity
+
+
+def test_chain_round_by_round():
+    x, equity = chain()
+    h, state = distress_rounds(x, equity, A)
+    # t=1: seed A defaults.                      h = (1, 0, 0)        s = (D, U, U)
+    # t=2: h_B = 0 + 0.5 · 1 = 0.5.              h = (1, 0.5, 0)      s = (I, D, U)
+    # t=3: h_C = 0 + 0.25 · 0.5 = 0.125.         h = (1, 0.5, 0.125)  s = (I, I, D)
+    # t=4: nobody is exposed to C: no change.    h = (1, 0.5, 0.125)  s = (I, I, I), stop.
+    np.testing.assert_allclose(h, [[1, 0, 0], [1, 0.5, 0], [1, 0.5, 0.125], [1, 0.5, 0.125]])
+    np.testing.assert_array_equal(state, [[D, U, U], [I, D, U], [I, I, D], [I, I, I]])
+
+
+def test_chain_debtrank():
+    x, equity = chain()
+    # R_A = 0.5 · v_B + 0.125 · v_C = 0.5 · 0.25 + 0.125 · 0.5 = 0.1875
+    # R_B = 0.25 · v_C = 0.25 · 0.5 = 0.125 (A is not exposed to B)
+    # R_C = 0: no one is exposed to C.
+    np.testing.assert_allclose(debtrank(x, equity), [0.1875, 0.125, 0.0])
+
+
+def test_ring_inactive_stops_the_second_lap():
+    x, equity = ring()
+    h, state = distress_rounds(x, equity, A, shock=0.5)
+    # t=1: h = (0.5, 0, 0)                        s = (D, U, U)
+    # t=2: h_B = 0.4 · 0.5 = 0.2                   s = (I, D, U)
+    # t=3: h_C = 0.8 · 0.2 = 0.16                  s = (I, I, D)
+    # t=4: h_A = 0.5 + 0.5 · 0.16 = 0.58           s = (I, I, I), stop: A is Inactive, so the impact that came
+    #      round raises h_A but goes no further.
+    np.testing.assert_allclose(h, [[0.5, 0, 0], [0.5, 0.2, 0], [0.5, 0.2, 0.16], [0.58, 0.2, 0.16]])
+    np.testing.assert_array_equal(state, [[D, U, U], [I, D, U], [I, I, D], [I, I, I]])
+    # R_A = (10 · (0.58 − 0.5) + 20 · 0.2 + 5 · 0.16) / 35 = (0.8 + 4 + 0.8) / 35 = 0.16; the paper's R
+    # counts the 0.08 that came back to the seed.
+    # R_B: h_C = 0.8 · 0.5 = 0.4, h_A = 0.5 · 0.4 = 0.2, h_B = 0.5 + 0.4 · 0.2 = 0.58
+    #      → (10 · 0.2 + 20 · 0.08 + 5 · 0.4) / 35 = 5.6 / 35 = 0.16
+    # R_C: h_A = 0.5 · 0.5 = 0.25, h_B = 0.4 · 0.25 = 0.1, h_C = 0.5 + 0.8 · 0.1 = 0.58
+    #      → (10 · 0.25 + 20 · 0.1 + 5 · 0.08) / 35 = 4.9 / 35 = 0.14
+    np.testing.assert_allclose(debtrank(x, equity, shock=0.5), [0.16, 0.16, 0.14])
+
+
+def test_ring_default_counts_only_the_others():
+    x, equity = ring()
+    # Seed A defaults: h_B = 0.4, h_C = 0.8 · 0.4 = 0.32, h_A = min(1, 1 + 0.16) = 1.
+    # R_A = (20 · 0.4 + 5 · 0.32) / 35 = 9.6 / 35
+    # R_B: h_C = 0.8, h_A = 0.4 → (5 · 0.8 + 10 · 0.4) / 35 = 8 / 35
+    # R_C: h_A = 0.5, h_B = 0.2 → (10 · 0.5 + 20 · 0.2) / 35 = 9 / 35
+    np.testing.assert_allclose(debtrank(x, equity), np.array([9.6, 8.0, 9.0]) / 35)
+
+
+def test_firms_distressed_together_pass_on_last_rounds_h():
+    # S's default distresses a and b in one round; b is also exposed to a, and z is exposed to b. E = 10 each.
+    S, a, b, z = range(4)
+    x = np.zeros((4, 4))
+    x[a, S] = 5.0  # W[S→a] = 0.5
+    x[b, S] = 2.0  # W[S→b] = 0.2
+    x[b, a] = 5.0  # W[a→b] = 0.5
+    x[z, b] = 10.0  # W[b→z] = 1
+    equity = np.full(4, 10.0)
+    h, _ = distress_rounds(x, equity, S)
+    # t=2: h_a = 0.5, h_b = 0.2, both D.
+    # t=3: h_b = 0.2 + 0.5 · 0.5 = 0.45, but b passes on its h(2) = 0.2: h_z = 1 · 0.2 = 0.2.
+    #      (Updating h in place while looping over a, then b, as michignolo/DebtRank does: h_z = 0.45.)
+    np.testing.assert_allclose(h[-1], [1.0, 0.5, 0.45, 0.2])
+    # R_S = (0.5 + 0.45 + 0.2) / 4 = 0.2875
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[S]), [0.2875])
+
+
+def test_firm_no_one_is_exposed_to_has_zero_debtrank():
+    # A star: B and C are exposed to A; A and C are exposed to no one else, and no one is exposed to B or C.
+    x = np.zeros((3, 3))
+    x[B, A] = 2.0  # W[A→B] = 2 / 10 = 0.2
+    x[C, A] = 4.0  # W[A→C] = 4 / 10 = 0.4
+    equity = np.array([10.0, 10.0, 10.0])
+    # R_A = (0.2 + 0.4) / 3 = 0.2;  R_B = R_C = 0.
+    np.testing.assert_allclose(debtrank(x, equity), [0.2, 0.0, 0.0])
+
+
+def test_exposure_above_equity_caps_at_one():
+    x = np.zeros((3, 3))
+    x[B, A] = 50.0  # 50 / 10 = 5 → W[A→B] = 1
+    x[C, B] = 5.0  # W[B→C] = 5 / 10 = 0.5
+    equity = np.array([10.0, 10.0, 10.0])
+    assert impact_matrix(x, equity)[A, B] == 1.0
+    # Default of A: h_B = min(1, 1 · 1) = 1, h_C = 0.5 · 1 = 0.5 → R_A = (1 + 0.5) / 3 = 0.5.
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[A]), [0.5])
+    # Half-distressed A: h_B = 1 · 0.5 = 0.5 (an uncapped 5 · 0.5 would already be a default),
+    # h_C = 0.5 · 0.5 = 0.25 → R_A = (0.5 + 0.25) / 3 = 0.25.
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[A], shock=0.5), [0.25])
+
+
+def test_insolvent_creditor_absorbs_and_passes_on_nothing():
+    x, equity = chain()
+    equity[B] = 0.0
+    # B has no equity left: W[A→B] is 0 instead of 5 / 0, and B starts Inactive with h = 1 in A's run.
+    # h stays (1, 1, 0): C, exposed to B, loses nothing from A's default. v = (10, 0, 20) / 30.
+    # R_A = 0; R_B = B's own default (h_B = 1 already): h_C = 0.25 → R_B = 0.25 · 20 / 30 = 1/6; R_C = 0.
+    np.testing.assert_allclose(debtrank(x, equity), [0.0, 1 / 6, 0.0])
+    h, state = distress_rounds(x, equity, A)
+    np.testing.assert_allclose(h, [[1, 1, 0], [1, 1, 0]])
+    np.testing.assert_array_equal(state, [[D, I, U], [I, I, U]])
+    np.testing.assert_array_equal(impact_matrix(x, equity)[:, B], [0.0, 0.0, 0.0])
+
+
+def test_insolvent_seed_defaults_whatever_the_shock():
+    x, equity = chain()
+    equity[B] = -4.0
+    # Negative equity is treated like zero: B's equity is gone, so as a seed h_B = 1 even with shock = 0.1,
+    # h_C = 0.25 · 1 = 0.25, v_C = 20 / 30 → R_B = 1/6. A solvent seed takes the shock: R_A = 0 (B absorbs
+    # nothing), and R_C = 0.
+    np.testing.assert_allclose(debtrank(x, equity, shock=0.1), [0.0, 1 / 6, 0.0])
+    # And no impact on B is defined: not 5 / |−4|, not 5 / −4.
+    np.testing.assert_array_equal(impact_matrix(x, equity)[:, B], [0.0, 0.0, 0.0])
+
+
+def test_no_value_in_the_system():
+    x, _ = chain()
+    # Every firm insolvent: Σ max(E, 0) = 0, so no value can be lost anywhere.
+    np.testing.assert_array_equal(debtrank(x, np.array([0.0, -1.0, 0.0])), [0.0, 0.0, 0.0])
+    # All-zero weights likewise.
+    np.testing.assert_array_equal(debtrank(x, chain()[1], value=np.zeros(3)), [0.0, 0.0, 0.0])
+
+
+def test_value_is_normalised_relative_value():
+    x, equity = chain()
+    # Equal values v = (1/3, 1/3, 1/3) from weights (7, 7, 7):
+    # R_A = (0.5 + 0.125) / 3 = 0.208333…, R_B = 0.25 / 3, R_C = 0.
+    np.testing.assert_allclose(debtrank(x, equity, value=[7.0, 7.0, 7.0]), [0.625 / 3, 0.25 / 3, 0.0])
+
+
+def test_claims_on_oneself_are_ignored():
+    x, equity = chain()
+    x[A, A] = x[B, B] = x[C, C] = 100.0
+    # Same as the plain chain: R = (0.1875, 0.125, 0), and the diagonal of W is zero.
+    np.testing.assert_allclose(debtrank(x, equity), [0.1875, 0.125, 0.0])
+    np.testing.assert_allclose(debtrank(sp.csr_array(x), equity), [0.1875, 0.125, 0.0])
+    assert not np.diag(impact_matrix(x, equity)).any()
+
+
+def test_zero_shock_loses_nothing():
+    x, equity = ring()
+    # h_seed = 0 pushes 0 · W = 0 to everyone: R = 0.
+    np.testing.assert_array_equal(debtrank(x, equity, shock=0.0), [0.0, 0.0, 0.0])
+
+
+def test_a_new_link_can_lower_debtrank():
+    # The "single hit" of the paper's rule (a firm passes on only the h it has when first distressed), which
+    # Bardoscia et al. 2015 remove. S → a → i → z, every claim 10 against equity 10, so every W is 1:
+    S, a, i, z = range(4)
+    x = np.zeros((4, 4))
+    x[a, S] = x[i, a] = x[z, i] = 10.0
+    equity = np.full(4, 10.0)
+    # Without a link from S to i: h_a = h_i = h_z = 1 in rounds 2, 3, 4 → R_S = 3/4.
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[S]), [0.75])
+    # i also holds 1 of S's debt (W[S→i] = 0.1): round 2 h_a = 1, h_i = 0.1, both D; round 3 h_i = 1 but i
+    # only passes on its 0.1, so h_z = 0.1 → R_S = (1 + 1 + 0.1) / 4 = 0.525.
+    x[i, S] = 1.0
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[S]), [0.525])
+
+
+@pytest.mark.parametrize("fmt", [sp.csr_array, sp.coo_array, sp.csc_matrix])
+def test_sparse_and_dense_agree(fmt):
+    # Hand-checked: the ring gives (9.6, 8, 9) / 35 both ways.
+    x, equity = ring()
+    np.testing.assert_allclose(debtrank(fmt(x), equity), np.array([9.6, 8.0, 9.0]) / 35)
+    # Random networks with claims on oneself and insolvent firms: same numbers up to summation order.
+    rng = np.random.default_rng(1)
+    for n in (1, 5, 40, 200):
+        x, equity = random_network(rng, n, density=min(1.0, 4.0 / n), insolvent=0.1)
+        np.testing.assert_allclose(
+            impact_matrix(fmt(x), equity).toarray(), impact_matrix(x, equity), rtol=0, atol=0
+        )
+        for shock in (1.0, 0.3):
+            dense = debtrank(x, equity, shock=shock)
+            np.testing.assert_allclose(debtrank(fmt(x), equity, shock=shock), dense, rtol=1e-12, atol=1e-15)
+
+
+def test_repeated_sparse_entries_add_up_before_the_cap():
+    # B's claim on A as two loans, 3 + 2 = 5: the plain chain, R = (0.1875, 0.125, 0).
+    x = sp.coo_array(([3.0, 2.0, 5.0], ([B, B, C], [A, A, B])), shape=(3, 3))
+    equity = chain()[1]
+    np.testing.assert_allclose(debtrank(x, equity), [0.1875, 0.125, 0.0])
+    # Two loans of 8 against E_B = 10: W[A→B] = min(1, 16 / 10) = 1, not min(1, 0.8) + min(1, 0.8) = 1.6.
+    y = sp.coo_array(([8.0, 8.0], ([B, B], [A, A])), shape=(3, 3))
+    assert impact_matrix(y, equity)[A, B] == 1.0
+    # The caller's matrix is left as it was.
+    assert y.nnz == 2
+
+
+def test_dense_paths_agree(monkeypatch):
+    # The full-matrix rounds (small dense) and the live-runs-and-senders rounds (large or sparse) are the same
+    # dynamics. Hand-checked first: the chain gives (0.1875, 0.125, 0) on the selective path too.
+    monkeypatch.setattr(dr, "DENSE_FULL_MAX", 0)
+    np.testing.assert_allclose(debtrank(*chain()), [0.1875, 0.125, 0.0])
+    rng = np.random.default_rng(2)
+    cases = [random_network(rng, n, density=d, insolvent=0.1) for n, d in ((6, 0.5), (30, 0.1), (30, 0.4))]
+    selective = [debtrank(x, e, shock=0.7) for x, e in cases]
+    monkeypatch.setattr(dr, "DENSE_FULL_MAX", 10**9)
+    for (x, e), expected in zip(cases, selective, strict=True):
+        np.testing.assert_allclose(debtrank(x, e, shock=0.7), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_seed_subset_matches_all_seeds():
+    # Hand-checked: seeds [C, A] on the chain give (0, 0.1875).
+    np.testing.assert_allclose(debtrank(*chain(), seeds=[C, A]), [0.0, 0.1875])
+    rng = np.random.default_rng(3)
+    for n in (8, 300):
+        x, equity = random_network(rng, n, density=min(1.0, 3.0 / n), insolvent=0.05)
+        everyone = debtrank(x, equity)
+        # Out of order, repeated, and including insolvent firms.
+        seeds = np.concatenate([rng.choice(n, 5, replace=False), [0, 0]])
+        np.testing.assert_allclose(debtrank(x, equity, seeds=seeds), everyone[seeds], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            debtrank(sp.csr_array(x), equity, seeds=seeds), everyone[seeds], rtol=1e-12, atol=1e-15
+        )
+    assert debtrank(*chain(), seeds=[]).shape == (0,)
+
+
+def test_bad_inputs_are_refused():
+    x, equity = chain()
+    with pytest.raises(ValueError, match="square"):
+        debtrank(np.zeros((2, 3)), equity[:2])
+    with pytest.raises(ValueError, match="equity"):
+        debtrank(x, equity[:2])
+    with pytest.raises(ValueError, match="non-negative"):
+        debtrank(-x, equity)
+    with pytest.raises(ValueError, match="finite"):
+        debtrank(x, np.array([1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="shock"):
+        debtrank(x, equity, shock=1.5)
+    with pytest.raises(ValueError, match="seeds"):
+        debtrank(x, equity, seeds=[3])
+    with pytest.raises(ValueError, match="seeds"):
+        debtrank(x, equity, seeds=[-1])
+    with pytest.raises(ValueError, match="value"):
+        debtrank(x, equity, value=[1.0, -1.0, 1.0])
+
+
+# Networks of 1–6 firms; some claims are zero, some equities zero or negative.
+claims = st.one_of(st.just(0.0), st.floats(min_value=0.01, max_value=30.0))
+capital = st.one_of(st.floats(min_value=0.1, max_value=50.0), st.just(0.0), st.just(-2.0))
+
+
+@st.composite
+def networks(draw):
+    n = draw(st.integers(min_value=1, max_value=6))
+    return draw(arrays(float, (n, n), elements=claims)), draw(arrays(float, n, elements=capital))
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks(), st.floats(min_value=0.0, max_value=1.0))
+def test_debtrank_is_a_share_of_the_rest(network, shock):
+    # 0 ≤ R_j ≤ 1 − shock · v_j (the seed starts at h = shock, every h ends ≤ 1); for shock = 1, 1 − v_j.
+    # Hand-checked instance: the chain's R_A = 0.1875 ≤ 1 − 0.25.
+    x, equity = network
+    r = debtrank(x, equity, shock=shock)
+    positive = np.maximum(equity, 0.0)
+    v = positive / positive.sum() if positive.sum() > 0 else np.zeros_like(positive)
+    start = np.where(equity > 0, shock, 1.0)
+    assert np.all(r >= 0.0)
+    assert np.all(r <= 1.0 - start * v + 1e-12)
+    assert np.all(debtrank(x, equity) <= 1.0 - v + 1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    networks(), st.floats(min_value=0.0, max_value=1.0), st.floats(min_value=0.01, max_value=50.0), st.data()
+)
+def test_debtrank_grows_with_an_existing_exposure(network, shock, extra, data):
+    # With the same links, a larger claim means a larger impact, so every h(t) is at least as large and R
+    # too; the rounds in which firms are first distressed depend only on which links exist. A *new* link can
+    # lower R (test_a_new_link_can_lower_debtrank), so only existing claims grow here.
+    # Hand-checked instance: raising B's claim on A in the chain from 5 to 10 raises R_A from 0.1875 to
+    # 1 · 0.25 + 0.25 · 1 · 0.5 = 0.375.
+    x, equity = network
+    links = np.argwhere(x > 0)
+    if links.size == 0:
+        x = x.copy()
+        x[0, -1] = 1.0
+        links = np.array([[0, x.shape[0] - 1]])
+    i, k = links[data.draw(st.integers(min_value=0, max_value=len(links) - 1))]
+    before = debtrank(x, equity, shock=shock)
+    more = x.copy()
+    more[i, k] += extra
+    assert np.all(debtrank(more, equity, shock=shock) >= before - 1e-12)
+
+
+def test_hand_instance_of_the_growth_property():
+    x, equity = chain()
+    x[B, A] = 10.0
+    # W[A→B] = 1: h_B = 1, h_C = 0.25 → R_A = 0.25 + 0.125 = 0.375 (was 0.1875).
+    np.testing.assert_allclose(debtrank(x, equity, seeds=[A]), [0.375])
