@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import psutil
 import pytest
-from conftest import SERVER_START_TIMEOUT_S, _free_port
+from conftest import SERVER_START_TIMEOUT_S, _free_port, assert_loopback_only
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -72,28 +72,12 @@ def test_a_foreign_host_header_is_refused(ui_url):
     assert _status(ui_url, KERNEL_WS, {**UPGRADE, "Host": f"127.0.0.1:{port}", "Origin": origin}) == 101
 
 
-def _listening(pids: set[int]) -> list[tuple[int, str, int]]:
-    """(pid, address, port) of every TCP socket these processes listen on."""
-    found = []
-    for pid in pids:
-        for c in psutil.Process(pid).net_connections(kind="inet"):
-            if c.status == psutil.CONN_LISTEN:
-                found.append((pid, c.laddr.ip, c.laddr.port))
-    return found
-
-
 def _listener_pid(port: int) -> int:
     pids = {
         c.pid for c in psutil.net_connections(kind="inet") if c.laddr.port == port and c.status == "LISTEN"
     }
     assert len(pids) == 1, pids
     return pids.pop()
-
-
-def assert_loopback_only(pids: set[int]) -> None:
-    listening = _listening(pids)
-    print("listening:", listening)
-    assert listening and all(ip in ("127.0.0.1", "::1") for _, ip, _ in listening), listening
 
 
 def test_the_ui_server_listens_on_loopback_only(ui_url):
