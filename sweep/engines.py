@@ -332,11 +332,15 @@ def tls_security(
     given = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
     if not any(given.values()):
         if scheme == "tls":
-            raise SweepError(f"--scheduler {scheduler}: a tls:// address needs --tls-ca-file and --tls-cert")
+            raise SweepError(
+                f"--scheduler: value {scheduler!r} needs TLS options; allowed: tls://HOST:PORT with "
+                "--tls-ca-file and --tls-cert (and --tls-key), or tcp://HOST:PORT"
+            )
         return None
     if not scheduler:
         raise SweepError(
-            "--tls-ca-file/--tls-cert/--tls-key are for a remote cluster; give --scheduler tls://..."
+            "--tls-ca-file/--tls-cert/--tls-key: given without --scheduler; allowed: with --engine dask "
+            "--scheduler tls://HOST:PORT (a LocalCluster listens on 127.0.0.1 only)"
         )
     if scheme != "tls":
         raise SweepError(

@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SELF_SIGNED = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=creditloop-test".split()
 
 
+def dask_sweep(*argv: str) -> subprocess.CompletedProcess:
+    """`run.py sweep --engine dask ARGV` as a subprocess."""
+    cmd = [sys.executable, "run.py", "sweep", "--engine", "dask", *argv]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+
+
 def _own_process_tree() -> set[int]:
     me = psutil.Process()
     return {me.pid, *(p.pid for p in me.children(recursive=True))}
@@ -72,26 +78,10 @@ def test_a_sweep_runs_on_a_tls_scheduler_with_the_tls_options(tmp_path, tls_file
         address = cluster.scheduler_address
         assert address.startswith("tls://127.0.0.1:")
         out = tmp_path / "sweep"
-        sweep = [
-            sys.executable,
-            "run.py",
-            "sweep",
-            "--engine",
-            "dask",
-            "--scheduler",
-            address,
-            "--quarters",
-            "2",
-        ]
-        sweep += ["--quiet", "--out", str(out)]
-        plain = subprocess.run(sweep, cwd=ROOT, capture_output=True, text=True)
-        assert plain.returncode == 2 and "a tls:// address needs --tls-ca-file and --tls-cert" in plain.stderr
-        done = subprocess.run(
-            [*sweep, "--tls-ca-file", ca, "--tls-cert", cert, "--tls-key", key],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
+        sweep = ["--scheduler", address, "--quarters", "2", "--quiet", "--out", str(out)]
+        plain = dask_sweep(*sweep)
+        assert plain.returncode == 2 and "needs TLS options; allowed: tls://HOST:PORT with" in plain.stderr
+        done = dask_sweep(*sweep, "--tls-ca-file", ca, "--tls-cert", cert, "--tls-key", key)
         assert done.returncode == 0, done.stderr
     assert len(read_dataset(out, "summary")) == 1
 
@@ -112,17 +102,21 @@ def test_a_sweep_runs_on_a_tls_scheduler_with_the_tls_options(tmp_path, tls_file
             ["--scheduler", "tls://127.0.0.1:1", "--tls-ca-file", "nope.pem", "--tls-cert", "CERT"],
             "--tls-ca-file: value 'nope.pem' is not a file",
         ),
-        (["--tls-ca-file", "CA", "--tls-cert", "CERT"], "are for a remote cluster; give --scheduler tls://"),
+        (
+            ["--tls-ca-file", "CA", "--tls-cert", "CERT"],
+            "given without --scheduler; allowed: with --engine dask --scheduler tls://",
+        ),
     ],
 )
 def test_tls_options_that_do_not_fit_are_refused(tmp_path, tls_files, argv, message):
     argv = [str(tls_files["ca"]) if a == "CA" else str(tls_files["cert"]) if a == "CERT" else a for a in argv]
-    done = subprocess.run(
-        [sys.executable, "run.py", "sweep", "--engine", "dask", *argv, "--out", str(tmp_path / "never")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = dask_sweep(*argv, "--out", str(tmp_path / "never"))
     assert done.returncode == 2 and done.stderr.startswith("error: ") and message in done.stderr, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_a_plain_tcp_scheduler_gets_a_note_on_trust():
+    done = dask_sweep("--scheduler", "tcp://127.0.0.1:1", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "tcp:// is neither encrypted nor authenticated" in done.stderr and "use tls://" in done.stderr
