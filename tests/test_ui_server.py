@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -187,7 +188,9 @@ def _decide(guard: OriginGuard, kind: str, host: str, origin: str | None) -> str
         sent.append(message)
 
     guard.app = app
-    asyncio.run(guard(scope, receive, send))
+    # In a thread of its own: in the full run Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, guard(scope, receive, send)).result()
     return sent[0]["type"]
 
 
