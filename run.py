@@ -47,7 +47,7 @@ def _simulate(args) -> int:
 def _ui(args) -> int:
     from visualization.server import serve
 
-    return serve(host=args.host, port=args.port)
+    return serve(host=args.host, port=args.port, allow_origins=args.allow_origin)
 
 
 def _sweep(args) -> int:
@@ -151,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ui", help="start the Solara app")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: localhost only)")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also accept pages from this origin, e.g. http://myhost.local:8765 (repeatable; default: only "
+        "http://127.0.0.1, localhost and [::1] on --port, and --host)",
+    )
     p.set_defaults(func=_ui)
 
     p = sub.add_parser("sweep", help="batch parameter sweep (local process pool or Dask)")

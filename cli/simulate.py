@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from cli.outdir import check_out
+from cli.signals import Interrupted, stop_signals_raise
 from params.loader import ParameterError, differences, parse_assignments, resolve
+
+# numpy.random.default_rng and mesa.Model(rng=...) take any integer >= 0, but the seed is stored in int64
+# columns (the parquet outputs, the sweep tables): from 2**63 on, writing them fails after the whole run.
+SEED_LIMIT = 2**63
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,11 +28,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="override a parameter, e.g. --set demand.ai_growth_initial_annual=0.3 (repeatable)",
     )
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="random seed, 0 <= seed < 2**63 (default 1)")
     p.add_argument("--quarters", type=int, help="quarters to simulate (default: run.quarters)")
     p.add_argument("--no-circular", action="store_true", help="switch all circular financing off")
     p.add_argument("--twin", action="store_true", help="run with and without circular financing, same seed")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output folder: new, empty, or an earlier simulate output (replaced as a whole)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace --out even if it is a folder simulate did not write"
+    )
     p.add_argument("--csv", action="store_true", help="also write CSV copies")
 
 
@@ -38,13 +53,35 @@ def configure(args) -> tuple[str, object]:
         raise ParameterError("--no-circular and --twin cannot be combined (the twin runs both)")
     if args.no_circular:
         overrides["circular.circular_financing"] = False
-    if args.seed < 0:
-        raise ParameterError(f"--seed: value {args.seed} is not allowed; use a non-negative integer")
+    check_seed(args.seed, "--seed")
     scenario, params = resolve(args.scenario, args.scenario_file, overrides)
+    check_out(args.out, overwrite=args.overwrite)
     return scenario.name, params
 
 
+def check_seed(value: object, where: str) -> int:
+    """An integer 0 <= value < 2**63, or ParameterError naming ``where``.
+
+    The same semantics as ``params.loader.check_seed`` (being added in a parallel branch); use that one once
+    it has landed."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
+        raise ParameterError(
+            f"{where}: value {value!r} is out of range; allowed: an integer from 0 to 2**63 - 1 ({SEED_LIMIT - 1})"
+        )
+    return value
+
+
 def simulate(args) -> int:
+    """Run and write; on SIGINT or SIGTERM stop with nothing half-written (exit status 128 + signal)."""
+    try:
+        with stop_signals_raise():
+            return _simulate(args)
+    except Interrupted as stop:
+        print(f"interrupted ({stop.name}); nothing half-written was left at {args.out}", file=sys.stderr)
+        return stop.exit_code
+
+
+def _simulate(args) -> int:
     from economy.runner import run_simulation, run_twin, write_outputs
 
     name, params = configure(args)
@@ -63,7 +100,7 @@ def simulate(args) -> int:
         result = run_simulation(params, args.seed, scenario=name)
         results = [result]
         doc.update(summary=result.summary, circular=params.circular.circular_financing)
-    write_outputs(args.out, results, doc, csv=args.csv)
+    write_outputs(args.out, results, doc, csv=args.csv, overwrite=args.overwrite)
     _print_summary(console, name, args.seed, results, doc.get("amplification"))
     console.print(
         f"wrote {args.out}/ (model, agents, events .parquet{' and .csv' if args.csv else ''}, summary.json)"

@@ -7,9 +7,6 @@ temporary folder and renamed into place, so an output folder is never left half-
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,13 +105,24 @@ def run_twin(
 
 
 def write_outputs(
-    out: Path, results: list[RunResult], summary_doc: dict[str, Any], *, csv: bool = False
+    out: Path,
+    results: list[RunResult],
+    summary_doc: dict[str, Any],
+    *,
+    csv: bool = False,
+    overwrite: bool = False,
 ) -> None:
-    """Write model/agents/events parquet (+CSV) and summary.json atomically: all of it or nothing."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    """Write model/agents/events parquet (+CSV) and summary.json atomically: all of it or nothing.
+
+    ``out`` is replaced only if it is new, empty or an earlier output of this function (recognised by the
+    ``creditloop`` marker written into summary.json), or with ``overwrite``; a file is never replaced. The
+    outputs are written to a temporary folder beside ``out`` and swapped in at the end (see cli.outdir).
+    """
+    # Imported here, not at the top: sweep workers import this module, and code shipped to them with
+    # --upload-code has no cli package.
+    from cli.outdir import MARKER_KEY, marker, output_folder
+
+    with output_folder(Path(out), overwrite=overwrite) as tmp:
         tables = {
             "model": pd.concat([r.model_frame for r in results], ignore_index=True),
             "events": pd.concat([r.events for r in results], ignore_index=True),
@@ -126,15 +134,5 @@ def write_outputs(
             df.to_parquet(tmp / f"{name}.parquet", index=False)
             if csv:
                 df.to_csv(tmp / f"{name}.csv", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary_doc, indent=2, default=str) + "\n")
-        if out.exists():
-            backup = out.with_name(f".{out.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            os.replace(out, backup)
-            os.replace(tmp, out)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        doc = {MARKER_KEY: marker(), **summary_doc}
+        (tmp / "summary.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")

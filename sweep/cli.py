@@ -72,7 +72,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         help="local: processes (default: every core; 1 runs in this process); dask: LocalCluster workers",
     )
-    eng.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="dask: an existing scheduler")
+    eng.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="dask: an existing scheduler (tls://HOST:PORT with --tls-*); only connect to clusters you control",
+    )
+    eng.add_argument(
+        "--tls-ca-file", type=Path, metavar="PEM", help="dask TLS: the CA that signed the cluster"
+    )
+    eng.add_argument("--tls-cert", type=Path, metavar="PEM", help="dask TLS: this client's certificate")
+    eng.add_argument(
+        "--tls-key", type=Path, metavar="PEM", help="dask TLS: this client's key (if not in --tls-cert)"
+    )
     eng.add_argument(
         "--upload-code",
         action="store_true",
@@ -104,17 +115,26 @@ def spec_from_args(args):
 
 def sweep_command(args) -> int:
     from sweep.designs import design_notes
-    from sweep.engines import make_engine
+    from sweep.engines import make_engine, tls_security
     from sweep.runner import print_summary, run_sweep
 
     err = Console(stderr=True, soft_wrap=True)
     spec = spec_from_args(args)
-    engine = make_engine(args.engine, args.workers, args.scheduler, upload_code=args.upload_code)
+    security = tls_security(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key)
+    engine = make_engine(
+        args.engine, args.workers, args.scheduler, upload_code=args.upload_code, security=security
+    )
     err.print(f"plan: {spec.describe()}", highlight=False)
     if spec.design is not None:
         err.print(f"      varying {', '.join(spec.design.names)}", highlight=False)
         for note in design_notes(spec.design):
             err.print(f"[yellow]note:[/] {note}", highlight=False)
+    if args.scheduler and security is None:
+        err.print(
+            "[yellow]note:[/] tcp:// is neither encrypted nor authenticated, and the scheduler runs whatever its "
+            "clients send: across machines use tls:// with --tls-ca-file/--tls-cert/--tls-key",
+            highlight=False,
+        )
     if args.dry_run:
         return 0
     if args.out is None:

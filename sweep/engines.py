@@ -26,6 +26,8 @@ from sweep.worker import RunOutput, code_version, execute, init_worker, ping
 
 ROOT = Path(__file__).resolve().parent.parent
 UPLOAD_PACKAGES = ("accounting", "agents", "economy", "params", "sweep")
+LOOPBACK = "127.0.0.1"
+SCHEDULER_SCHEMES = ("tcp", "tls")
 
 
 def cpu_count() -> int:
@@ -152,11 +154,17 @@ class LocalEngine(Engine):
 
 
 class DaskEngine(Engine):
-    """Dask distributed: a cluster at ``scheduler`` (``tcp://HOST:8786``) or, without one, a LocalCluster.
+    """Dask distributed: a cluster at ``scheduler`` (``tcp://HOST:8786`` or ``tls://HOST:8786``) or, without
+    one, a LocalCluster whose scheduler, workers and dashboard listen on 127.0.0.1 only.
 
     Workers need the project importable (``pip install -e .`` on each worker, or ``upload_code=True``, which
     ships model/agents/params/sweep as a zip with ``Client.upload_file``). Before any run, every worker's code
-    version is compared with this machine's, so a stale worker cannot mix different numbers into the sweep."""
+    version is compared with this machine's, so a stale worker cannot mix different numbers into the sweep.
+
+    A scheduler runs and unpickles whatever its clients and workers send, and results come back pickled: over
+    ``tcp://`` that is unauthenticated and unencrypted. Across machines pass ``security`` (a
+    ``distributed.Security`` with ``require_encryption=True``, see :func:`tls_security`) and a ``tls://``
+    address."""
 
     name = "dask"
 
@@ -170,8 +178,10 @@ class DaskEngine(Engine):
         upload_code: bool = False,
         in_flight: int | None = None,
         connect_timeout: float = 20.0,
+        security=None,
     ):
         self.scheduler = scheduler
+        self.security = security
         self.n_workers = workers
         self.processes = processes
         self.threads_per_worker = threads_per_worker
@@ -184,8 +194,16 @@ class DaskEngine(Engine):
 
     def describe(self) -> str:
         where = self.scheduler or ("LocalCluster" + ("" if self.processes else ", threads"))
-        link = getattr(self.client, "dashboard_link", None) if self.client else None
+        link = self.dashboard_link()
         return f"dask {where}, {self.workers} worker threads" + (f" (dashboard {link})" if link else "")
+
+    def dashboard_link(self) -> str | None:
+        """The remote scheduler's own link; for a LocalCluster the address it is bound to (Dask's link would
+        name this machine's network address when the workers are threads)."""
+        if self.client is None or self.cluster is None:
+            return getattr(self.client, "dashboard_link", None)
+        port = self.client.scheduler_info()["services"].get("dashboard")
+        return f"http://{LOOPBACK}:{port}/status" if port else None
 
     def __enter__(self) -> DaskEngine:
         from distributed import Client, LocalCluster
@@ -193,7 +211,9 @@ class DaskEngine(Engine):
         try:
             if self.scheduler:
                 try:
-                    self.client = Client(self.scheduler, timeout=f"{self.connect_timeout}s")
+                    self.client = Client(
+                        self.scheduler, timeout=f"{self.connect_timeout}s", security=self.security
+                    )
                 except OSError as err:
                     raise SweepError(
                         f"--scheduler {self.scheduler}: cannot reach the Dask scheduler ({err})"
@@ -203,7 +223,12 @@ class DaskEngine(Engine):
                     n_workers=self.n_workers or cpu_count(),
                     threads_per_worker=self.threads_per_worker,
                     processes=self.processes,
-                    dashboard_address=":0",
+                    # Loopback only, the HTTP servers too: with ":0" the dashboard binds 0.0.0.0 whatever
+                    # `host` is, and so does each worker's (metrics) server when workers are threads, which
+                    # talk inproc:// and take no host.
+                    host=LOOPBACK if self.processes else None,
+                    dashboard_address=f"{LOOPBACK}:0",
+                    worker_dashboard_address=f"{LOOPBACK}:0",
                 )
                 self.client = Client(self.cluster)
             try:
@@ -293,14 +318,58 @@ class DaskEngine(Engine):
                 client.cancel([f for f, _ in pending.values()])
 
 
+def tls_security(
+    scheduler: str | None, ca_file: Path | None, cert: Path | None, key: Path | None
+) -> Any | None:
+    """The ``distributed.Security`` for ``--tls-ca-file/--tls-cert/--tls-key`` (None without them), after
+    checking that they fit the ``--scheduler`` address. Encryption is required: no silent fallback to tcp."""
+    scheme = scheduler.split("://", 1)[0] if scheduler and "://" in scheduler else "tcp"
+    if scheduler and scheme not in SCHEDULER_SCHEMES:
+        raise SweepError(
+            f"--scheduler: value {scheduler!r} is not allowed; allowed: tcp://HOST:PORT, or tls://HOST:PORT "
+            "with --tls-ca-file and --tls-cert"
+        )
+    given = {"--tls-ca-file": ca_file, "--tls-cert": cert, "--tls-key": key}
+    if not any(given.values()):
+        if scheme == "tls":
+            raise SweepError(
+                f"--scheduler: value {scheduler!r} needs TLS options; allowed: tls://HOST:PORT with "
+                "--tls-ca-file and --tls-cert (and --tls-key), or tcp://HOST:PORT"
+            )
+        return None
+    if not scheduler:
+        raise SweepError(
+            "--tls-ca-file/--tls-cert/--tls-key: given without --scheduler; allowed: with --engine dask "
+            "--scheduler tls://HOST:PORT (a LocalCluster listens on 127.0.0.1 only)"
+        )
+    if scheme != "tls":
+        raise SweepError(
+            f"--scheduler: value {scheduler!r} is not allowed with --tls-*; allowed: tls://HOST:PORT"
+        )
+    for option, path in given.items():
+        if path is None and option != "--tls-key":  # the key may be inside the certificate file
+            raise SweepError(f"{option}: missing; TLS needs --tls-ca-file and --tls-cert (and --tls-key)")
+        if path is not None and not Path(path).is_file():
+            raise SweepError(f"{option}: value {str(path)!r} is not a file; allowed: a PEM file")
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=str(key) if key else None,
+        require_encryption=True,
+    )
+
+
 def make_engine(
     engine: str = "local",
     workers: int | None = None,
     scheduler: str | None = None,
     *,
     upload_code: bool = False,
+    security=None,
 ) -> Engine:
-    """The engine the CLI options ask for."""
+    """The engine the CLI options ask for (``security``: from :func:`tls_security`)."""
     if engine == "local":
         if scheduler:
             raise SweepError("--scheduler needs --engine dask")
@@ -315,5 +384,5 @@ def make_engine(
             raise SweepError(
                 "--workers sets the size of a LocalCluster; with --scheduler the cluster decides"
             )
-        return DaskEngine(scheduler, workers, upload_code=upload_code)
+        return DaskEngine(scheduler, workers, upload_code=upload_code, security=security)
     raise SweepError(f"--engine: value {engine!r} is not allowed; allowed: local, dask")

@@ -45,6 +45,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def assert_loopback_only(pids: set[int]) -> list[tuple[int, str, int]]:
+    """Every TCP socket these processes listen on is bound to 127.0.0.1 or ::1 (and there is one at least);
+    the (pid, address, port) list, printed for the log."""
+    import psutil
+
+    listening = [
+        (pid, c.laddr.ip, c.laddr.port)
+        for pid in pids
+        for c in psutil.Process(pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
+    print("listening:", sorted(listening))
+    assert listening and all(ip in ("127.0.0.1", "::1") for _, ip, _ in listening), listening
+    return listening
+
+
 @pytest.fixture(scope="session")
 def ui_url(artifacts):
     """Start the app as `python run.py ui` would, on a free port; yield its URL; stop it."""

@@ -433,8 +433,14 @@ def test_server_command(monkeypatch, capsys):
     from visualization import server
 
     cmd = server.app_command("127.0.0.1", 8765)
-    assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4] == "visualization/app.py"
-    assert {"--production", "--no-open"} <= set(cmd) and cmd[-4:] == ["--host", "127.0.0.1", "--port", "8765"]
+    assert cmd[1:3] == ["-m", "visualization.server"] and cmd[3:7] == [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8765",
+    ]
+    solara = server.solara_args("127.0.0.1", 8765)
+    assert solara[:2] == ["run", "visualization/app.py"] and {"--production", "--no-open"} <= set(solara)
     assert server.url_for("::1", 8000) == "http://[::1]:8000/"
     calls = {}
 
@@ -443,6 +449,9 @@ def test_server_command(monkeypatch, capsys):
             calls.update(args=args, cwd=cwd, env=env)
 
         def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
             return 0
 
     monkeypatch.setattr(server.subprocess, "Popen", FakeProc)
