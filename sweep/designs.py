@@ -9,13 +9,38 @@ point runs ``replicates`` seeds and the indices are computed on the mean over re
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sweep.grid import Design
+
+@dataclass(frozen=True)
+class Design:
+    method: str  # morris | sobol
+    samples: int
+    levels: int = 4
+    second_order: bool = False
+    ranges: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [r[0] for r in self.ranges]
+
+    def problem(self) -> dict[str, Any]:
+        return {
+            "num_vars": len(self.ranges),
+            "names": self.names,
+            "bounds": [[lo, hi] for _, lo, hi in self.ranges],
+        }
+
+    @property
+    def n_points(self) -> int:
+        d = len(self.ranges)
+        if self.method == "morris":
+            return self.samples * (d + 1)
+        return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
 
 
 def sample(design: Design, seed: int) -> np.ndarray:

@@ -61,6 +61,7 @@ from params.loader import (
     read_toml,
 )
 from params.schema import parameter_specs, spec
+from sweep.designs import Design, sample
 
 FORMAT = "creditloop-sweep/1"
 GRID_KEYS = (
@@ -324,33 +325,6 @@ def default_design_parameters() -> list[str]:
 
 
 @dataclass(frozen=True)
-class Design:
-    method: str  # morris | sobol
-    samples: int
-    levels: int = 4
-    second_order: bool = False
-    ranges: tuple[tuple[str, float, float], ...] = ()
-
-    @property
-    def names(self) -> list[str]:
-        return [r[0] for r in self.ranges]
-
-    def problem(self) -> dict[str, Any]:
-        return {
-            "num_vars": len(self.ranges),
-            "names": self.names,
-            "bounds": [[lo, hi] for _, lo, hi in self.ranges],
-        }
-
-    @property
-    def n_points(self) -> int:
-        d = len(self.ranges)
-        if self.method == "morris":
-            return self.samples * (d + 1)
-        return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
-
-
-@dataclass(frozen=True)
 class RunTask:
     """One run of the sweep: everything a worker needs besides the shared settings (all plain data)."""
 
@@ -450,8 +424,6 @@ class SweepSpec:
         if self.design is None:
             raise ValueError("not a design sweep")
         if self._design_matrix is None:
-            from sweep.designs import sample
-
             self._design_matrix = sample(self.design, self.seed)
         return self._design_matrix
 

@@ -25,8 +25,7 @@ if str(ROOT) not in sys.path:
 
 from params.loader import ParameterError  # noqa: E402
 from sweep import DaskEngine, InProcessEngine, LocalEngine, build_spec, read_dataset, run_sweep  # noqa: E402
-from sweep.designs import analyze, sample  # noqa: E402
-from sweep.grid import Design  # noqa: E402
+from sweep.designs import Design, analyze, sample  # noqa: E402
 from sweep.report import write_report  # noqa: E402
 from sweep.store import Store, SweepError  # noqa: E402
 from sweep.worker import execute  # noqa: E402
@@ -562,6 +561,16 @@ def test_progress_without_a_terminal_prints_plain_lines():
     lines = buffer.getvalue().splitlines()
     assert len(lines) == 4 and lines[-1].startswith("sweep: 4/4 runs (100%), ")
     assert "runs/s, elapsed 0:00, ETA 0:00, 1 failed" in lines[-1]
+
+
+def test_designs_do_not_import_the_grid():
+    """One direction only: sweep.grid builds designs (sweep.designs); sweep.designs knows nothing of grids."""
+    import ast
+
+    tree = ast.parse((ROOT / "sweep" / "designs.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("sweep")}, imported
 
 
 @pytest.mark.parametrize("name", ["growth_x_stress.toml", "morris_bust_drivers.toml"])
