@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DesignOptions(BaseModel):
+    """A grid file's ``[design]`` table merged with the options ``--design``, ``--samples``, ``--levels`` and
+    ``--second-order``. ``method`` and ``samples`` may be missing in the file (given on the command line);
+    :func:`sweep.grid.build_spec` says so when they are missing from both."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    method: Literal["morris", "sobol"] | None = None
+    samples: int | None = Field(default=None, ge=2)  # Morris trajectories / Sobol' base samples N
+    levels: int = Field(default=4, ge=2)  # Morris grid levels (best even)
+    second_order: bool = False  # Sobol' second-order indices
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,7 @@ class Design:
 
     @property
     def n_points(self) -> int:
+        """Counted, not sampled: the sweep's size limit is checked before any sample is drawn."""
         d = len(self.ranges)
         if self.method == "morris":
             return self.samples * (d + 1)
