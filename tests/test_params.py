@@ -22,8 +22,8 @@ from params.loader import (
     scenario_names,
     scenario_toml,
 )
-from params.schema import SHOCK_KINDS, Parameters, Shock, parameter_specs, shock_kind
-from params.table import odd_is_current, parameter_table
+from params.schema import RULES, SHOCK_KINDS, Parameters, Shock, parameter_specs, shock_kind
+from params.table import odd_is_current, parameter_table, parameters_only
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT.parent / "shared" / "calibration" / "facts.csv"
@@ -151,7 +151,24 @@ def test_run_py_params_prints_the_table_and_errors_are_clean():
 def test_odd_parameter_table_is_generated_and_current():
     odd = ROOT / "docs" / "ODD.md"
     assert odd_is_current(odd), "docs/ODD.md's parameter table is stale: run `python run.py docs`"
-    assert parameter_table(markdown=True).count("\n") == len(parameter_specs()) + 1
+    assert parameters_only(markdown=True).count("\n") == len(parameter_specs()) + 1
+    table = parameter_table(markdown=True)
+    for kind in SHOCK_KINDS.values():
+        assert f"| {kind.name} | {kind.unit} | {kind.range_text} |" in table
+    for rule in RULES:
+        assert rule.description in table
+
+
+def test_run_py_params_lists_the_shock_kinds_and_the_rules():
+    out = subprocess.run(
+        [sys.executable, "run.py", "params", "--markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "**Shock kinds**" in out and "| gpu_obsolescence | years | [1, 8] |" in out
+    assert "**Cross-field rules**" in out and "deals.hyperion_pimco_usd_bn <= deals.hyperion_usd_bn" in out
 
 
 def test_each_shock_kind_declares_its_range_and_the_size_field_spans_them_all():
