@@ -11,11 +11,10 @@ from rich.table import Table
 
 from cli.outdir import check_out
 from cli.signals import Interrupted, stop_signals_raise
-from params.loader import ParameterError, differences, parse_assignments, resolve
+from params.loader import ParameterError, check_seed, differences, parse_assignments, resolve
 
 # numpy.random.default_rng and mesa.Model(rng=...) take any integer >= 0, but the seed is stored in int64
 # columns (the parquet outputs, the sweep tables): from 2**63 on, writing them fails after the whole run.
-SEED_LIMIT = 2**63
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,18 +56,6 @@ def configure(args) -> tuple[str, object]:
     scenario, params = resolve(args.scenario, args.scenario_file, overrides)
     check_out(args.out, overwrite=args.overwrite)
     return scenario.name, params
-
-
-def check_seed(value: object, where: str) -> int:
-    """An integer 0 <= value < 2**63, or ParameterError naming ``where``.
-
-    The same semantics as ``params.loader.check_seed`` (being added in a parallel branch); use that one once
-    it has landed."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < SEED_LIMIT:
-        raise ParameterError(
-            f"{where}: value {value!r} is out of range; allowed: an integer from 0 to 2**63 - 1 ({SEED_LIMIT - 1})"
-        )
-    return value
 
 
 def simulate(args) -> int:

@@ -12,10 +12,22 @@ Parameters are grouped in nested pydantic models; a parameter's public name is i
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Number = float | int | bool
 
@@ -1383,6 +1395,14 @@ BANKS: dict[str, dict[str, tuple[float, str]]] = {
 }
 
 
+def _bounds(field) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in field.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return lo, hi
+
+
 def _firm_model(
     class_name: str, fields: dict[str, tuple[str, float, float, str]], row: dict[str, tuple[float, str]]
 ) -> type[_Group]:
@@ -1401,11 +1421,170 @@ def _firm_group(tables: dict[str, dict[str, tuple[float, str]]], fields) -> dict
     return out
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Shocks: each kind declares what its size means and which sizes make sense (checked per shock)
+# --------------------------------------------------------------------------------------------------------------
+
+
+OWN_ERROR = "creditloop"  # the pydantic error type of a refusal that carries its whole message
+
+
+def own_error(message: str) -> PydanticCustomError:
+    """A validation error whose message is already the one line the user sees (less the file or option)."""
+    return PydanticCustomError(OWN_ERROR, "{m}", {"m": message})
+
+
+def _whole_number_as_int(value: Any) -> Any:
+    """A whole float (6.0) is the integer 6: TOML and the sweep ranges write some integers that way. Anything
+    else (a string "6", a bool, 6.5) is left for the strict integer check to refuse."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeInt = Annotated[int, BeforeValidator(_whole_number_as_int), Strict()]
+
+
+@dataclass(frozen=True)
+class ShockKind:
+    """One kind of scripted shock: what its ``size`` means, its unit and the sizes that make sense."""
+
+    name: str
+    unit: str
+    lo: float
+    hi: float
+    # True: in force for `duration` quarters from its quarter; False: fires once, at its quarter
+    windowed: bool
+    description: str
+    why: str  # why the range is what it is
+    lo_open: bool = False  # True: lo itself is not allowed (a positive multiplier)
+
+    def contains(self, size: float) -> bool:
+        above = size > self.lo if self.lo_open else size >= self.lo
+        return above and size <= self.hi
+
+    @property
+    def range_text(self) -> str:
+        return f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]"
+
+    @property
+    def allowed(self) -> str:
+        return f"a number in {self.range_text} ({self.unit})"
+
+
+_GPU_LIFE_LO, _GPU_LIFE_HI = _bounds(TechnologySettings.model_fields["gpu_economic_life_years"])
+
+SHOCK_KINDS: dict[str, ShockKind] = {
+    k.name: k
+    for k in (
+        ShockKind(
+            "ai_demand_level",
+            unit="log change",
+            lo=-3.0,
+            hi=1.0,
+            windowed=False,
+            description="One-off level shift of the AI demand index: it is multiplied by exp(size).",
+            why="exp(-3) leaves 5% of demand, exp(1) is 2.7 times as much: the calibration does not reach "
+            "beyond",
+        ),
+        ShockKind(
+            "ai_demand_growth",
+            unit="1/year",
+            lo=-0.75,
+            hi=1.0,
+            windowed=True,
+            description="Shift of the annual trend growth of AI demand, added for `duration` quarters.",
+            why="the demand step is log(1 + growth), so growth must stay above -1/year: from the lowest "
+            "trend the schema allows (-0.2/year) one shift leaves at least -0.95/year; stacked shifts are "
+            "checked by a cross-field rule",
+        ),
+        ShockKind(
+            "openai_revenue",
+            unit="share of revenue lost",
+            lo=0.0,
+            hi=1.0,
+            windowed=True,
+            description="OpenAI revenue shortfall: its revenue is multiplied by (1 - size) for `duration` "
+            "quarters.",
+            why="a share: 0 is no loss, 1 is all of it",
+        ),
+        ShockKind(
+            "reference_rate",
+            unit="1/year",
+            lo=-0.15,
+            hi=0.15,
+            windowed=True,
+            description="Reference-rate jump added for `duration` quarters (0.02 = +200bp).",
+            why="at most the width of the schema's rate range either way; the rate itself stays >= 0 by a "
+            "cross-field rule",
+        ),
+        ShockKind(
+            "spreads",
+            unit="log multiplier",
+            lo=-2.0,
+            hi=2.0,
+            windowed=True,
+            description="Credit spreads are multiplied by exp(size) for `duration` quarters.",
+            why="from exp(-2) = 0.14 to exp(2) = 7.4 times the calibrated spreads",
+        ),
+        ShockKind(
+            "gpu_obsolescence",
+            unit="years",
+            lo=_GPU_LIFE_LO,
+            hi=_GPU_LIFE_HI,
+            windowed=True,
+            description="GPU economic life falls to `size` years for `duration` quarters.",
+            why="a GPU life: the range of technology.gpu_economic_life_years",
+        ),
+        ShockKind(
+            "grid_capacity",
+            unit="multiplier",
+            lo=0.0,
+            hi=10.0,
+            lo_open=True,
+            windowed=True,
+            description="Grid connections per quarter are multiplied by `size` for `duration` quarters.",
+            why="a positive multiplier (stacked shocks multiply); ten times the plan is far beyond any grid "
+            "build-out",
+        ),
+        ShockKind(
+            "fund_redemptions",
+            unit="share of capital",
+            lo=0.0,
+            hi=1.0,
+            windowed=False,
+            description="Private-credit investors ask for `size` of fund capital back at once (the gates "
+            "apply).",
+            why="a share of capital",
+        ),
+        ShockKind(
+            "sentiment",
+            unit="index points",
+            lo=-1.0,
+            hi=1.0,
+            windowed=False,
+            description="The sentiment index (0 to 1) jumps by `size` (and stays within 0 to 1).",
+            why="the whole width of the 0-1 index either way",
+        ),
+    )
+}
+
+
+def shock_kind(kind: str) -> ShockKind:
+    """The declaration of one shock kind (KeyError if unknown), e.g. ``shock_kind("spreads").hi``."""
+    return SHOCK_KINDS[kind]
+
+
 class Shock(BaseModel):
-    """A scripted shock: at ``quarter`` (0 = 2025Q4) something changes by ``size`` for ``duration`` quarters."""
+    """A scripted shock: at ``quarter`` (0 = 2025Q4) something changes by ``size`` for ``duration`` quarters.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``size``'s own bounds are the envelope of every kind's range (the UI reads them); the kind's own range is
+    checked after (see :data:`SHOCK_KINDS`). Strict: in a file, "6" is not a quarter.
+    """
 
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    # One line per kind of SHOCK_KINDS (checked below): the UI shows these comments as the kinds' help.
     kind: Literal[
         "ai_demand_level",  # one-off level shift of the AI demand index, size = log change (e.g. -0.3)
         "ai_demand_growth",  # shift of annual demand growth, size in 1/year, for `duration` quarters
@@ -1417,9 +1596,145 @@ class Shock(BaseModel):
         "fund_redemptions",  # private-credit investors redeem `size` share of capital (gates apply)
         "sentiment",  # sentiment index jumps by `size`
     ]
-    quarter: int = Field(ge=0, le=119)
-    size: float = Field(ge=-10.0, le=10.0)
-    duration: int = Field(default=1, ge=1, le=120)
+    quarter: WholeInt = Field(ge=0, le=119)
+    size: float = Field(
+        ge=min(k.lo for k in SHOCK_KINDS.values()),
+        le=max(k.hi for k in SHOCK_KINDS.values()),
+        allow_inf_nan=False,
+    )
+    duration: WholeInt = Field(default=1, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Shock:
+        k = SHOCK_KINDS[self.kind]
+        if not k.contains(self.size):
+            raise own_error(
+                f"size {self.size:g} is out of range for a {self.kind} shock; allowed: {k.allowed}"
+            )
+        if not k.windowed and self.duration != 1:
+            raise own_error(
+                f"duration {self.duration} is not valid for a {self.kind} shock; allowed: 1 (it fires once, "
+                "at its quarter)"
+            )
+        return self
+
+
+if get_args(Shock.model_fields["kind"].annotation) != tuple(SHOCK_KINDS):
+    raise RuntimeError("Shock.kind must list exactly the kinds of SHOCK_KINDS, in the same order")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Cross-field rules: what no single range can say. Each is monotone in each of its fields, so a sweep that
+# keeps a rule at its axes' extremes keeps it at every point (sweep/grid.py relies on this).
+# --------------------------------------------------------------------------------------------------------------
+
+
+def value_of(params: Any, name: str) -> Any:
+    """The value of a dotted parameter name in a :class:`Parameters`."""
+    node = params
+    for part in name.split("."):
+        node = getattr(node, part)
+    return node
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``check(params)`` is None when the parameters keep the rule, else the refusal naming the fields and
+    their values."""
+
+    fields: tuple[str, ...]
+    description: str
+    check: Callable[[Any], str | None]
+
+
+def _at_most(part: str, whole: str, why: str) -> Rule:
+    def check(p: Any) -> str | None:
+        a, b = value_of(p, part), value_of(p, whole)
+        return None if a <= b else f"{part} = {a:g} is above {whole} = {b:g}"
+
+    return Rule((part, whole), f"{part} <= {whole}: {why}", check)
+
+
+def _in_force(shocks: tuple[Shock, ...], kind: str, q: int) -> float:
+    """The sum of the sizes of the ``kind`` shocks in force in quarter ``q`` (as the economy adds them)."""
+    return sum(s.size for s in shocks if s.kind == kind and s.quarter <= q < s.quarter + s.duration)
+
+
+def _rate_stays_non_negative(p: Any) -> str | None:
+    base = p.credit.reference_rate_annual
+    for q in range(p.run.quarters):
+        shift = _in_force(p.shocks, "reference_rate", q)
+        if base + shift < -1e-12:
+            return (
+                f"credit.reference_rate_annual = {base:g} plus the reference_rate shocks in force in quarter "
+                f"{q} ({shift:+g}) is {base + shift:g}"
+            )
+    return None
+
+
+def _growth_stays_above_minus_one(p: Any) -> str | None:
+    d = p.demand
+    lowest = min(d.ai_growth_initial_annual, d.ai_growth_longrun_annual)
+    for q in range(p.run.quarters):
+        shift = _in_force(p.shocks, "ai_demand_growth", q)
+        if lowest + shift <= -1.0:
+            initial, longrun = d.ai_growth_initial_annual, d.ai_growth_longrun_annual
+            return (
+                f"the lowest trend growth {lowest:g} (demand.ai_growth_initial_annual = {initial:g}, "
+                f"demand.ai_growth_longrun_annual = {longrun:g}) plus the ai_demand_growth shocks in force "
+                f"in quarter {q} ({shift:+g}) is {lowest + shift:g}"
+            )
+    return None
+
+
+def _shocks_fire_within_the_run(p: Any) -> str | None:
+    horizon = p.run.quarters
+    for i, s in enumerate(p.shocks):
+        if s.quarter >= horizon:
+            return (
+                f"shocks[{i}] ({s.kind} at quarter {s.quarter}) never fires: quarter {s.quarter} is at or "
+                f"past the horizon run.quarters = {horizon}; allowed: a quarter in [0, {horizon - 1}]"
+            )
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    _at_most(
+        "deals.hyperion_pimco_usd_bn",
+        "deals.hyperion_usd_bn",
+        "PIMCO's part of the Hyperion SPV bonds is part of the issue (E012)",
+    ),
+    _at_most(
+        "circular.coreweave_openai_usd_bn",
+        "circular.coreweave_backlog_usd_bn",
+        "the OpenAI contracts are part of CoreWeave's backlog (E082, E090)",
+    ),
+    Rule(
+        ("credit.reference_rate_annual", "shocks", "run.quarters"),
+        "credit.reference_rate_annual plus the reference_rate shocks in force stays >= 0 in every quarter",
+        _rate_stays_non_negative,
+    ),
+    Rule(
+        ("demand.ai_growth_initial_annual", "demand.ai_growth_longrun_annual", "shocks", "run.quarters"),
+        "annual AI demand growth stays above -1 (-100%/year) in every quarter: the lower of "
+        "demand.ai_growth_initial_annual and demand.ai_growth_longrun_annual (the trend lies between them) "
+        "plus the ai_demand_growth shocks in force",
+        _growth_stays_above_minus_one,
+    ),
+    Rule(
+        ("shocks", "run.quarters"),
+        "every shock's quarter is before the horizon run.quarters (a later shock would never fire)",
+        _shocks_fire_within_the_run,
+    ),
+)
+
+
+def _keep_the_rules(self: Any) -> Any:
+    for rule in RULES:
+        why = rule.check(self)
+        if why is not None:
+            raise own_error(f"{why}; rule: {rule.description}")
+    return self
 
 
 _FIRM_FIELDS = {
@@ -1445,6 +1760,7 @@ Parameters = create_model(
     deals=(DealSettings, Field(default_factory=DealSettings)),
     population=(PopulationSettings, Field(default_factory=PopulationSettings)),
     shocks=(tuple[Shock, ...], Field(default=(), description="Scripted shocks of the scenario.")),
+    __validators__={"_keep_the_rules": model_validator(mode="after")(_keep_the_rules)},
     **_FIRM_FIELDS,
 )
 
@@ -1483,18 +1799,23 @@ class ParamSpec:
 
     @property
     def allowed(self) -> str:
-        if self.type is bool:
-            return "true or false"
-        kind = "an integer" if self.type is int else "a number"
-        return f"{kind} in [{self.lo:g}, {self.hi:g}]"
+        return allowed_text(self.type, self.lo, self.hi)
 
 
-def _bounds(field) -> tuple[float | None, float | None]:
-    lo = hi = None
-    for m in field.metadata:
-        lo = getattr(m, "ge", lo)
-        hi = getattr(m, "le", hi)
-    return lo, hi
+def _number_text(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def allowed_text(kind: type, lo: float | None = None, hi: float | None = None) -> str:
+    """What a value of this type and range may be, for messages: "an integer in [1, 120]", "true or false"."""
+    if kind is bool:
+        return "true or false"
+    noun = "an integer" if kind is int else "a number"
+    if lo is not None and hi is not None:
+        return f"{noun} in [{_number_text(lo)}, {_number_text(hi)}]"
+    if lo is not None:
+        return f"{noun} >= {_number_text(lo)}"
+    return noun if hi is None else f"{noun} <= {_number_text(hi)}"
 
 
 def _walk(model: type[BaseModel], prefix: str, group: str):
@@ -1538,3 +1859,15 @@ def parameter_specs() -> tuple[ParamSpec, ...]:
 def spec(name: str) -> ParamSpec:
     """The spec of one dotted parameter name (KeyError if unknown)."""
     return _BY_NAME[name]
+
+
+@functools.cache
+def value_adapter(name: str, *, as_number: bool = False) -> TypeAdapter:
+    """The pydantic validator of one parameter, built from its declaration: its type and its range, strictly
+    (a string "6" or "false" is neither an integer nor a boolean; a whole 6.0 is the integer 6; inf and nan
+    are no numbers). ``as_number``: an integer parameter's range as a number (a design range's bounds)."""
+    s = spec(name)
+    if s.type is bool:
+        return TypeAdapter(Annotated[bool, Strict()])
+    kind = WholeInt if s.type is int and not as_number else Annotated[float, Strict()]
+    return TypeAdapter(Annotated[kind, Field(ge=s.lo, le=s.hi, allow_inf_nan=False)])

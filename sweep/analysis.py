@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sweep.designs import analyze
-from sweep.grid import Design
+from sweep.designs import Design, analyze
 from sweep.store import load_design, read_dataset, read_manifest
 
 BUST_OUTCOMES: dict[str, str] = {

@@ -9,13 +9,53 @@ point runs ``replicates`` seeds and the indices are computed on the mean over re
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from sweep.grid import Design
+
+class DesignOptions(BaseModel):
+    """A grid file's ``[design]`` table merged with the options ``--design``, ``--samples``, ``--levels`` and
+    ``--second-order``. ``method`` and ``samples`` may be missing in the file (given on the command line);
+    :func:`sweep.grid.build_spec` says so when they are missing from both."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    method: Literal["morris", "sobol"] | None = None
+    samples: int | None = Field(default=None, ge=2)  # Morris trajectories / Sobol' base samples N
+    levels: int = Field(default=4, ge=2)  # Morris grid levels (best even)
+    second_order: bool = False  # Sobol' second-order indices
+
+
+@dataclass(frozen=True)
+class Design:
+    method: str  # morris | sobol
+    samples: int
+    levels: int = 4
+    second_order: bool = False
+    ranges: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [r[0] for r in self.ranges]
+
+    def problem(self) -> dict[str, Any]:
+        return {
+            "num_vars": len(self.ranges),
+            "names": self.names,
+            "bounds": [[lo, hi] for _, lo, hi in self.ranges],
+        }
+
+    @property
+    def n_points(self) -> int:
+        """Counted, not sampled: the sweep's size limit is checked before any sample is drawn."""
+        d = len(self.ranges)
+        if self.method == "morris":
+            return self.samples * (d + 1)
+        return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
 
 
 def sample(design: Design, seed: int) -> np.ndarray:

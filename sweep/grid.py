@@ -1,9 +1,15 @@
 """What a sweep runs: the grid (or design), its points, replicates and per-run seeds.
 
 A sweep is described once, by :class:`SweepSpec`, built from a grid TOML file and/or the ``run.py sweep``
-options. Everything is checked against the one parameter schema (:mod:`params.schema`) before any run starts:
-unknown names, out-of-range values, empty value lists and malformed files raise :class:`ParameterError` naming
-the field and what is allowed.
+options. Everything is checked before any run starts, by pydantic models: the file's layout by
+:class:`GridFile` (and :class:`sweep.designs.DesignOptions`), ranges by :class:`Linspace`, :class:`Arange` and
+:class:`DesignRange`, every parameter value by the schema's own validator (:func:`params.loader.check_value`)
+and the cross-field rules of :mod:`params.schema` at the extremes of the sweep. Unknown names, out-of-range
+values, empty or inverted ranges, non-finite bounds, malformed files and sweeps beyond the size limits raise
+:class:`ParameterError` naming the field, the value and what is allowed.
+
+Size limits (counted before any array or sample is made): at most ``MAX_AXIS_VALUES`` values per grid axis and
+``MAX_RUNS`` runs (points x replicates) per sweep.
 
 Grid file format (every key optional)::
 
@@ -46,42 +52,145 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from params.loader import (
     ParameterError,
+    Seed,
     build_parameters,
     check_names,
+    check_seed,
+    check_value,
+    explain,
     get_value,
     load_scenario,
+    parse_text,
     read_scenario_file,
     read_toml,
 )
-from params.schema import parameter_specs, spec
+from params.schema import RULES, WholeInt, own_error, parameter_specs, spec
+from sweep.designs import Design, DesignOptions, sample
 
 FORMAT = "creditloop-sweep/1"
-GRID_KEYS = (
-    "description",
-    "scenario",
-    "scenario_file",
-    "quarters",
-    "replicates",
-    "seed",
-    "common_seeds",
-    "twin",
-    "agents",
-    "events",
-    "params",
-    "design",
-)
-DESIGN_KEYS = ("method", "samples", "levels", "second_order")
-DESIGN_METHODS = ("morris", "sobol")
 GRID_RANGE_KEYS = frozenset({"start", "stop", "num", "step"})
 DESIGN_RANGE_KEYS = frozenset({"lo", "hi"})
-MAX_RUNS = 50_000_000
+# A grid axis of 10,000 values is already far finer than any model output can resolve; a million runs is
+# about a week on 16 cores. Both are counted before anything is made, so a typo (a step of 1e-9, a num of
+# 10**8) is refused at once instead of exhausting memory.
+MAX_AXIS_VALUES = 10_000
+MAX_RUNS = 1_000_000
+FiniteNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The layout of a grid file and of its ranges
+# ----------------------------------------------------------------------------------------------------------
+
+
+class GridFile(BaseModel):
+    """The top level of a grid file; also checks the same settings given as options (``--replicates`` ...).
+    Unset (None) means "not given": the option, then the default, applies."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    description: str = ""
+    scenario: str | None = None
+    scenario_file: str | None = None
+    quarters: int | None = None  # run.quarters: its range is the schema's, checked by check_value
+    replicates: int | None = Field(default=None, ge=1)
+    seed: Seed | None = None
+    common_seeds: bool | None = None
+    twin: bool | None = None
+    agents: bool | None = None
+    events: bool | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    design: DesignOptions | None = None
+
+
+GRID_KEYS = tuple(GridFile.model_fields)
+
+
+def _check_count(count: float) -> None:
+    if count > MAX_AXIS_VALUES:
+        text = f"{count:,.0f}" if count < 1e15 else f"{float(count):.3g}"
+        raise own_error(
+            f"the range has {text} values; allowed: at most {MAX_AXIS_VALUES:,} values per axis "
+            "(a larger step or a smaller num)"
+        )
+
+
+def _check_order(start: float, stop: float) -> None:
+    if start > stop:
+        raise own_error(f"start {start:g} is above stop {stop:g}: an empty grid; allowed: start <= stop")
+
+
+class _Range(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Linspace(_Range):
+    """``{ start, stop, num }`` or ``LO:HI:NUM``: num evenly spaced values from start to stop."""
+
+    start: FiniteNumber
+    stop: FiniteNumber
+    num: WholeInt = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _sane(self) -> Linspace:
+        _check_order(self.start, self.stop)
+        _check_count(self.num)
+        return self
+
+    def values(self) -> np.ndarray:
+        if self.num == 1:
+            return np.array([self.start], dtype=float)
+        return np.linspace(self.start, self.stop, self.num)
+
+
+class Arange(_Range):
+    """``{ start, stop, step }``: start, start + step, ... up to stop (within float noise)."""
+
+    start: FiniteNumber
+    stop: FiniteNumber
+    step: FiniteNumber = Field(gt=0)
+
+    @property
+    def count(self) -> int:
+        return math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+
+    @model_validator(mode="after")
+    def _sane(self) -> Arange:
+        _check_order(self.start, self.stop)
+        ratio = (self.stop - self.start) / self.step  # finite bounds, step > 0: at worst inf, never nan
+        _check_count(ratio + 1 if math.isfinite(ratio) else math.inf)
+        return self
+
+    def values(self) -> np.ndarray:
+        return self.start + self.step * np.arange(self.count)
+
+
+class DesignRange(_Range):
+    """``{ lo, hi }`` or ``LO:HI``: a design samples the parameter between lo and hi."""
+
+    lo: FiniteNumber
+    hi: FiniteNumber
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> DesignRange:
+        if not self.lo < self.hi:
+            raise own_error(f"range [{self.lo!r}, {self.hi!r}] is empty; lo must be below hi")
+        return self
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any], where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise explain(err, where, model) from None
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -91,15 +200,24 @@ MAX_RUNS = 50_000_000
 
 @dataclass(frozen=True)
 class Entry:
-    """One parameter's setting as written: ``kind`` is list, linspace, arange, range, schema or fixed."""
+    """One parameter's setting as written: ``kind`` is list, linspace, arange, range, schema or fixed;
+    ``args`` the values (list, fixed) or the validated range (linspace, arange, range)."""
 
     kind: str
     args: tuple
-    where: str  # "grid.toml: params." or "--set " for messages
+    where: str  # "grid.toml: params.NAME" or "--set NAME", for messages
+
+
+def _check_list_length(count: int, where: str) -> None:
+    if count > MAX_AXIS_VALUES:
+        raise ParameterError(
+            f"{where}: the list has {count:,} values; allowed: at most {MAX_AXIS_VALUES:,} values per axis"
+        )
 
 
 def entry_from_toml(value: Any, where: str) -> Entry:
     if isinstance(value, list):
+        _check_list_length(len(value), where)
         return Entry("list", tuple(value), where)
     if isinstance(value, dict):
         keys = set(value)
@@ -108,7 +226,7 @@ def entry_from_toml(value: Any, where: str) -> Entry:
                 raise ParameterError(
                     f"{where}: a design range needs both lo and hi, e.g. {{ lo = 0.1, hi = 0.9 }}"
                 )
-            return Entry("range", (value["lo"], value["hi"]), where)
+            return Entry("range", (_validated(DesignRange, value, f"{where}: "),), where)
         if keys and keys <= GRID_RANGE_KEYS:
             if not {"start", "stop"} <= keys or ("num" in keys) == ("step" in keys):
                 raise ParameterError(
@@ -116,8 +234,8 @@ def entry_from_toml(value: Any, where: str) -> Entry:
                     "e.g. { start = 0.1, stop = 0.5, num = 5 }"
                 )
             if "num" in keys:
-                return Entry("linspace", (value["start"], value["stop"], value["num"]), where)
-            return Entry("arange", (value["start"], value["stop"], value["step"]), where)
+                return Entry("linspace", (_validated(Linspace, value, f"{where}: "),), where)
+            return Entry("arange", (_validated(Arange, value, f"{where}: "),), where)
         raise ParameterError(
             f"{where}: unknown range keys {sorted(keys)}; allowed: start/stop/num, start/stop/step (grids) "
             "or lo/hi (designs)"
@@ -157,37 +275,22 @@ def entry_from_cli(item: str) -> tuple[str, Entry]:
             f"{where}: empty grid, no values given; use {name}=V1,V2,... or {name}=LO:HI:NUM"
         )
     if "," in text:
+        _check_list_length(text.count(",") + 1, where)  # counted before the list is split
         parts = [p.strip() for p in text.split(",")]
         if any(not p for p in parts):
             raise ParameterError(f"{where}: empty value in the list '{text}'")
-        return name, Entry("list", tuple(_cli_value(name, p, where) for p in parts), where)
+        return name, Entry("list", tuple(parse_text(name, p) for p in parts), where)
     if ":" in text:
-        parts = [p.strip() for p in text.split(":")]
+        parts = [_number(p.strip(), where) for p in text.split(":")]
         if len(parts) == 2:
-            return name, Entry("range", (_number(parts[0], where), _number(parts[1], where)), where)
+            lo, hi = parts
+            return name, Entry("range", (_validated(DesignRange, {"lo": lo, "hi": hi}, f"{where}: "),), where)
         if len(parts) == 3:
-            num = _number(parts[2], where)
-            return name, Entry("linspace", (_number(parts[0], where), _number(parts[1], where), num), where)
+            start, stop, num = parts
+            linspace = _validated(Linspace, {"start": start, "stop": stop, "num": num}, f"{where}: ")
+            return name, Entry("linspace", (linspace,), where)
         raise ParameterError(f"{where}: '{text}' is not LO:HI (design) or LO:HI:NUM (grid)")
-    return name, Entry("fixed", (_cli_value(name, text, where),), where)
-
-
-def _cli_value(name: str, text: str, where: str) -> Any:
-    """Type a CLI string by the schema (booleans as true/false), leaving range checks to :func:`check_value`."""
-    check_names({name: None}, "--set: ")
-    s = spec(name)
-    low = text.lower()
-    bad = ParameterError(f"--set {name}: value '{text}' is not valid; allowed: {s.allowed} ({s.unit})")
-    if s.type is bool:
-        if low in ("true", "1", "yes", "on"):
-            return True
-        if low in ("false", "0", "no", "off"):
-            return False
-        raise bad
-    try:
-        return float(text) if any(c in text for c in ".eE") or s.type is float else int(text)
-    except ValueError:
-        raise bad from None
+    return name, Entry("fixed", (parse_text(name, text),), where)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -200,36 +303,13 @@ def _tidy(x: float) -> float:
     return float(f"{x:.12g}")
 
 
-def check_value(name: str, value: Any, where: str = "") -> Any:
-    """The value typed by the schema, or a ParameterError naming the field, the value and what is allowed."""
-    s = spec(name)
-    bad = ParameterError(f"{where}{name}: value {value!r} is not valid; allowed: {s.allowed} ({s.unit})")
-    if s.type is bool:
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise bad
-    if s.type is int:
-        if float(value) != int(value):
-            raise bad
-        value = int(value)
-    else:
-        value = float(value)
-    if (s.lo is not None and value < s.lo) or (s.hi is not None and value > s.hi):
-        raise ParameterError(
-            f"{where}{name}: value {value!r} is out of range; allowed: {s.allowed} ({s.unit})"
-        )
-    return value
-
-
 def _prefix(entry: Entry) -> str:
     """``"--set "`` or ``"grid.toml: "``: where the value came from, for messages."""
     return "--set " if entry.where.startswith("--set") else entry.where.rsplit("params.", 1)[0]
 
 
 def axis_values(name: str, entry: Entry) -> tuple:
-    """The values of a grid axis, checked."""
+    """The values of a grid axis, checked (at most MAX_AXIS_VALUES of them, counted before they are made)."""
     s = spec(name)
     where = _prefix(entry)
     if entry.kind == "list":
@@ -241,27 +321,7 @@ def axis_values(name: str, entry: Entry) -> tuple:
     elif entry.kind in ("linspace", "arange"):
         if s.type is bool:
             raise ParameterError(f"{where}{name}: a boolean takes a list, e.g. [true, false], not a range")
-        start, stop, third = entry.args
-        for v in (start, stop, third):
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise ParameterError(f"{where}{name}: range bounds must be numbers, got {v!r}")
-        if entry.kind == "linspace":
-            if float(third) != int(third) or third < 1:
-                raise ParameterError(
-                    f"{where}{name}: num = {third!r} is not allowed; the number of values must be an integer >= 1"
-                )
-            raw = np.linspace(start, stop, int(third)) if third > 1 else np.array([start], dtype=float)
-        else:
-            step = float(third)
-            if step <= 0:
-                raise ParameterError(f"{where}{name}: step = {third!r} is not allowed; it must be > 0")
-            count = math.floor((stop - start) / step + 1e-9) + 1
-            if count < 1:
-                raise ParameterError(
-                    f"{where}{name}: empty grid, start {start!r} is above stop {stop!r}; nothing to sweep"
-                )
-            raw = start + step * np.arange(count)
-        raw = [_tidy(x) for x in raw]
+        raw = [_tidy(x) for x in entry.args[0].values()]
         if s.type is int and any(x != round(x) for x in raw):
             raise ParameterError(
                 f"{where}{name}: the range gives non-integer values {raw}; {name} is an integer, use a list "
@@ -296,19 +356,15 @@ def design_range(name: str, entry: Entry) -> tuple[float, float]:
             f"{where}{name}: a design needs a range, not a {entry.kind}; give LO:HI (--set), "
             '{ lo = ..., hi = ... } or "schema" (grid file), or a single value to fix it'
         )
-    lo, hi = entry.args
-    for v in (lo, hi):
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ParameterError(f"{where}{name}: range bounds must be numbers, got {v!r}")
-    lo, hi = float(lo), float(hi)
-    for v in (lo, hi):
-        if (s.lo is not None and v < s.lo) or (s.hi is not None and v > s.hi):
-            raise ParameterError(
-                f"{where}{name}: range bound {v!r} is out of range; allowed: {s.allowed} ({s.unit})"
-            )
-    if not lo < hi:
-        raise ParameterError(f"{where}{name}: range [{lo!r}, {hi!r}] is empty; lo must be below hi")
-    return lo, hi
+    bounds = entry.args[0]
+    for v in (bounds.lo, bounds.hi):
+        check_value(name, v, where, what="range bound", as_number=True)
+    return bounds.lo, bounds.hi
+
+
+def design_value(name: str, x: float, lo: float, hi: float) -> int | float:
+    """A design sample's value of one parameter: integers rounded (within the range), numbers as drawn."""
+    return int(min(max(round(x), lo), hi)) if spec(name).type is int else float(x)
 
 
 def default_design_parameters() -> list[str]:
@@ -321,33 +377,6 @@ def default_design_parameters() -> list[str]:
 # ----------------------------------------------------------------------------------------------------------
 # The sweep
 # ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Design:
-    method: str  # morris | sobol
-    samples: int
-    levels: int = 4
-    second_order: bool = False
-    ranges: tuple[tuple[str, float, float], ...] = ()
-
-    @property
-    def names(self) -> list[str]:
-        return [r[0] for r in self.ranges]
-
-    def problem(self) -> dict[str, Any]:
-        return {
-            "num_vars": len(self.ranges),
-            "names": self.names,
-            "bounds": [[lo, hi] for _, lo, hi in self.ranges],
-        }
-
-    @property
-    def n_points(self) -> int:
-        d = len(self.ranges)
-        if self.method == "morris":
-            return self.samples * (d + 1)
-        return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
 
 
 @dataclass(frozen=True)
@@ -450,8 +479,6 @@ class SweepSpec:
         if self.design is None:
             raise ValueError("not a design sweep")
         if self._design_matrix is None:
-            from sweep.designs import sample
-
             self._design_matrix = sample(self.design, self.seed)
         return self._design_matrix
 
@@ -461,7 +488,7 @@ class SweepSpec:
             row = self.design_matrix()[index]
             out = {}
             for (name, lo, hi), x in zip(self.design.ranges, row, strict=True):
-                out[name] = int(min(max(round(x), lo), hi)) if spec(name).type is int else float(x)
+                out[name] = design_value(name, x, lo, hi)
             return out
         out = {}
         for name, values in reversed(self.axes):
@@ -543,38 +570,13 @@ def read_grid_file(path: str | Path) -> dict[str, Any]:
         raise ParameterError(
             f"{where}empty grid file; give [params] lists or ranges, a [design] or replicates"
         )
-    for key in data:
-        if key not in GRID_KEYS:
-            raise ParameterError(f"{where}unknown key '{key}'; allowed: {', '.join(GRID_KEYS)}")
-    raw: dict[str, Any] = {k: v for k, v in data.items() if k not in ("params", "design")}
-    for key, kind in (
-        ("quarters", int),
-        ("replicates", int),
-        ("seed", int),
-        ("common_seeds", bool),
-        ("twin", bool),
-        ("agents", bool),
-        ("events", bool),
-        ("scenario", str),
-        ("scenario_file", str),
-        ("description", str),
-    ):
-        if key in raw and (not isinstance(raw[key], kind) or (kind is int and isinstance(raw[key], bool))):
-            raise ParameterError(f"{where}{key} = {raw[key]!r} is not allowed; expected {kind.__name__}")
+    doc = _validated(GridFile, data, where)
+    raw: dict[str, Any] = doc.model_dump(exclude_unset=True, exclude={"params", "design"})
     if "scenario_file" in raw:
         raw["scenario_file"] = str((path.parent / raw["scenario_file"]).resolve())
-    params = data.get("params", {})
-    if not isinstance(params, dict):
-        raise ParameterError(f"{where}params must be a table of parameter = values")
-    raw["params"] = _flatten_entries(params, f"{where}params.")
-    if "design" in data:
-        design = data["design"]
-        if not isinstance(design, dict):
-            raise ParameterError(f"{where}design must be a table with method and samples")
-        for key in design:
-            if key not in DESIGN_KEYS:
-                raise ParameterError(f"{where}design: unknown key '{key}'; allowed: {', '.join(DESIGN_KEYS)}")
-        raw["design"] = dict(design)
+    raw["params"] = _flatten_entries(doc.params, f"{where}params.")
+    if doc.design is not None:
+        raw["design"] = doc.design.model_dump(exclude_unset=True)
     return raw
 
 
@@ -590,6 +592,27 @@ def _flatten_entries(table: dict[str, Any], where: str, prefix: str = "") -> dic
         else:
             out[name] = entry_from_toml(value, f"{where}{name}")
     return out
+
+
+def _design(
+    design_raw: dict[str, Any], where: str, entries: dict[str, Entry], fixed: dict[str, Any]
+) -> Design:
+    """The design of the merged ``[design]`` settings and options; its ranges from the entries (or, with none,
+    the UI's levers)."""
+    if design_raw.get("method") is None:
+        raise ParameterError("--samples, --levels and --second-order need --design morris|sobol")
+    opts = _validated(DesignOptions, design_raw, f"{where}design.")
+    if opts.samples is None:
+        raise ParameterError(f"{where}design.samples: missing; give --samples N (an integer >= 2)")
+    ranges: list[tuple[str, float, float]] = []
+    for name, entry in entries.items():
+        if entry.kind != "fixed":
+            lo, hi = design_range(name, entry)
+            ranges.append((name, lo, hi))
+    if not ranges:
+        ranges = [(n, float(spec(n).lo), float(spec(n).hi)) for n in default_design_parameters()]
+        ranges = [r for r in ranges if r[0] not in fixed]
+    return Design(opts.method, opts.samples, opts.levels, opts.second_order, tuple(ranges))
 
 
 def build_spec(
@@ -628,25 +651,23 @@ def build_spec(
         raise ParameterError("grid file: give scenario or scenario_file, not both")
     sc = read_scenario_file(scenario_file) if scenario_file else load_scenario(scenario or "baseline")
 
+    options = {"replicates": replicates, "quarters": quarters}
+    _validated(GridFile, {k: v for k, v in options.items() if v is not None}, "--")
+    if seed is not None:
+        check_seed(seed, "--seed")
+
     def pick(cli_value, key, default):
         return cli_value if cli_value is not None else raw.get(key, default)
 
     replicates = pick(replicates, "replicates", 1)
     seed = pick(seed, "seed", 1)
     quarters = pick(quarters, "quarters", None)
-    if replicates < 1:
-        raise ParameterError(f"replicates: value {replicates} is not allowed; use an integer >= 1")
-    if seed < 0:
-        raise ParameterError(f"seed: value {seed} is not allowed; use a non-negative integer")
 
     design_raw = dict(raw.get("design", {}))
-    dwhere = f"{Path(grid).name}: design: " if grid and design_raw else "design: "
-    if design is not None:
-        design_raw["method"] = design
-    if samples is not None:
-        design_raw["samples"] = samples
-    if levels is not None:
-        design_raw["levels"] = levels
+    dwhere = f"{Path(grid).name}: " if grid and design_raw else ""
+    for key, value in (("method", design), ("samples", samples), ("levels", levels)):
+        if value is not None:
+            design_raw[key] = value
     if second_order is not None:
         design_raw["second_order"] = second_order
     twin = bool(pick(twin or None, "twin", False))
@@ -656,43 +677,17 @@ def build_spec(
 
     fixed: dict[str, Any] = {}
     if quarters is not None:
-        fixed["run.quarters"] = check_value("run.quarters", quarters, "quarters: ")
+        qwhere = "--quarters: " if raw.get("quarters") != quarters else f"{Path(grid).name}: quarters: "
+        fixed["run.quarters"] = check_value("run.quarters", quarters, qwhere)
+    for name, entry in entries.items():
+        if entry.kind == "fixed":
+            fixed[name] = check_value(name, entry.args[0], _prefix(entry))
     axes: list[tuple[str, tuple]] = []
-    ranges: list[tuple[str, float, float]] = []
     design_spec: Design | None = None
     if design_raw:
-        method = design_raw.get("method")
-        if method is None:
-            raise ParameterError("--samples, --levels and --second-order need --design morris|sobol")
-        if method not in DESIGN_METHODS:
-            raise ParameterError(f"{dwhere}method {method!r} is not allowed; allowed: morris, sobol")
-        n = design_raw.get("samples")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ParameterError(
-                f"{dwhere}samples = {n!r} is not allowed; give --samples N with an integer N >= 2"
-            )
-        lv = design_raw.get("levels", 4)
-        if isinstance(lv, bool) or not isinstance(lv, int) or lv < 2:
-            raise ParameterError(f"{dwhere}levels = {lv!r} is not allowed; use an (even) integer >= 2")
-        so = design_raw.get("second_order", False)
-        if not isinstance(so, bool):
-            raise ParameterError(f"{dwhere}second_order = {so!r} is not allowed; use true or false")
-        for name, entry in entries.items():
-            if entry.kind == "fixed":
-                fixed[name] = check_value(name, entry.args[0], _prefix(entry))
-            else:
-                lo, hi = design_range(name, entry)
-                ranges.append((name, lo, hi))
-        if not ranges:
-            ranges = [(n, float(spec(n).lo), float(spec(n).hi)) for n in default_design_parameters()]
-            ranges = [r for r in ranges if r[0] not in fixed]
-        design_spec = Design(method, n, lv, so, tuple(ranges))
+        design_spec = _design(design_raw, dwhere, entries, fixed)
     else:
-        for name, entry in entries.items():
-            if entry.kind == "fixed":
-                fixed[name] = check_value(name, entry.args[0], _prefix(entry))
-            else:
-                axes.append((name, axis_values(name, entry)))
+        axes = [(n, axis_values(n, e)) for n, e in entries.items() if e.kind != "fixed"]
     if twin and "circular.circular_financing" in {*fixed, *(n for n, _ in axes)}:
         raise ParameterError(
             "circular.circular_financing: --twin already runs every point with and without circular "
@@ -714,24 +709,38 @@ def build_spec(
         events=bool(pick(events or None, "events", False)),
         description=str(raw.get("description", "")),
     )
-    if out.n_runs > MAX_RUNS:
+    if out.n_runs > MAX_RUNS:  # counted from the axes' lengths or the design's size: nothing is made yet
         raise ParameterError(
-            f"the sweep has {out.n_runs:,} runs; at most {MAX_RUNS:,} are allowed in one --out"
+            f"the sweep has {out.n_runs:,} runs ({out.n_points:,} points x {out.replicates:,} replicates); "
+            f"allowed: at most {MAX_RUNS:,} runs in one sweep"
         )
-    _check_corners(out)
+    _check_rules(out)
     return out
 
 
-def _check_corners(sw: SweepSpec) -> None:
-    """Validate the merged parameters at the grid's corners (cross-field checks, if the schema has any)."""
-    base = sw.base_overrides()
-    shocks = tuple(sw.shocks)
+def _extremes(sw: SweepSpec) -> dict[str, tuple]:
+    """Each varied parameter's extreme values: the ends of its range, or both booleans."""
     if sw.design:
-        corners = [{n: lo for n, lo, _ in sw.design.ranges}, {n: hi for n, _, hi in sw.design.ranges}]
-        corners = [{n: (round(v) if spec(n).type is int else v) for n, v in c.items()} for c in corners]
-    elif sw.axes:
-        corners = [{n: v[0] for n, v in sw.axes}, {n: v[-1] for n, v in sw.axes}]
-    else:
-        corners = [{}]
-    for c in corners:
-        build_parameters({**base, **c}, shocks)
+        return {
+            n: (design_value(n, lo, lo, hi), design_value(n, hi, lo, hi)) for n, lo, hi in sw.design.ranges
+        }
+    return {n: tuple(sorted(set(v))) if spec(n).type is bool else (min(v), max(v)) for n, v in sw.axes}
+
+
+def _check_rules(sw: SweepSpec) -> None:
+    """Validate the merged parameters where each cross-field rule is most at risk: every combination of the
+    extremes of the varied parameters it involves, the others at their first value. The rules are monotone in
+    each of their fields (params/schema.py), so a sweep that keeps them there keeps them at every point."""
+    extremes = _extremes(sw)
+    first = {n: v[0] for n, v in extremes.items()}
+    base, shocks = sw.base_overrides(), tuple(sw.shocks)
+    seen: set[tuple] = set()
+    where = "at a design point: " if sw.design else "at a grid point: " if sw.axes else ""
+    for rule in RULES:
+        names = [n for n in rule.fields if n in extremes]
+        for values in itertools.product(*(extremes[n] for n in names)):
+            point = {**first, **dict(zip(names, values, strict=True))}
+            key = tuple(sorted(point.items()))
+            if key not in seen:
+                seen.add(key)
+                build_parameters({**base, **point}, shocks, where)

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from params.loader import (
+    SEED_MAX,
     ParameterError,
     build_parameters,
+    check_seed,
     load_scenario,
     parse_assignments,
     read_scenario_file,
@@ -20,8 +22,8 @@ from params.loader import (
     scenario_names,
     scenario_toml,
 )
-from params.schema import Parameters, parameter_specs
-from params.table import odd_is_current, parameter_table
+from params.schema import RULES, SHOCK_KINDS, Parameters, Shock, parameter_specs, shock_kind
+from params.table import odd_is_current, parameter_table, parameters_only
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT.parent / "shared" / "calibration" / "facts.csv"
@@ -149,4 +151,63 @@ def test_run_py_params_prints_the_table_and_errors_are_clean():
 def test_odd_parameter_table_is_generated_and_current():
     odd = ROOT / "docs" / "ODD.md"
     assert odd_is_current(odd), "docs/ODD.md's parameter table is stale: run `python run.py docs`"
-    assert parameter_table(markdown=True).count("\n") == len(parameter_specs()) + 1
+    assert parameters_only(markdown=True).count("\n") == len(parameter_specs()) + 1
+    table = parameter_table(markdown=True)
+    for kind in SHOCK_KINDS.values():
+        assert f"| {kind.name} | {kind.unit} | {kind.range_text} |" in table
+    for rule in RULES:
+        assert rule.description in table
+
+
+def test_run_py_params_lists_the_shock_kinds_and_the_rules():
+    out = subprocess.run(
+        [sys.executable, "run.py", "params", "--markdown"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "**Shock kinds**" in out and "| gpu_obsolescence | years | [1, 8] |" in out
+    assert "**Cross-field rules**" in out and "deals.hyperion_pimco_usd_bn <= deals.hyperion_usd_bn" in out
+
+
+def test_each_shock_kind_declares_its_range_and_the_size_field_spans_them_all():
+    assert Shock.model_fields["kind"].annotation.__args__ == tuple(SHOCK_KINDS)
+    bounds = {type(m).__name__: m for m in Shock.model_fields["size"].metadata}
+    assert bounds["Ge"].ge == min(k.lo for k in SHOCK_KINDS.values())
+    assert bounds["Le"].le == max(k.hi for k in SHOCK_KINDS.values())
+    assert (shock_kind("openai_revenue").lo, shock_kind("openai_revenue").hi) == (0.0, 1.0)
+    assert (shock_kind("gpu_obsolescence").lo, shock_kind("gpu_obsolescence").hi) == (1.0, 8.0)  # a GPU life
+    assert shock_kind("grid_capacity").lo_open and not shock_kind("grid_capacity").contains(0.0)
+    one_off = {k.name for k in SHOCK_KINDS.values() if not k.windowed}
+    assert one_off == {"ai_demand_level", "fund_redemptions", "sentiment"}
+    for k in SHOCK_KINDS.values():
+        Shock(kind=k.name, quarter=0, size=k.hi)  # the ends of each range are sizes of that kind
+        # just outside the kind's range, inside the envelope: the kind's own check refuses it
+        outside = k.hi + 0.5 if k.hi < bounds["Le"].le else (k.lo if k.lo_open else k.lo - 0.5)
+        with pytest.raises(ValueError, match=f"out of range for a {k.name} shock"):
+            Shock(kind=k.name, quarter=0, size=outside)
+
+
+def test_python_callers_get_the_same_strict_checks_as_files():
+    """One path: build_parameters (the UI, the sweeps' workers) refuses what a scenario file refuses."""
+    with pytest.raises(ParameterError, match=r"run.quarters: value '6' is not valid; allowed: an integer"):
+        build_parameters({"run.quarters": "6"})
+    with pytest.raises(ParameterError, match=r"circular.circular_financing: value 'false' is not valid"):
+        build_parameters({"circular.circular_financing": "false"})
+    with pytest.raises(ParameterError, match=r"shocks\[0\]: quarter: value '4' is not valid"):
+        build_parameters(shocks=({"kind": "sentiment", "quarter": "4", "size": 0.1},))
+    # what was valid stays valid: a whole number for an integer, an integer for a number
+    assert build_parameters({"run.quarters": 6.0, "credit.reference_rate_annual": 0}).run.quarters == 6
+
+
+def test_seeds_have_one_declared_range():
+    assert check_seed(0) == 0 and check_seed(SEED_MAX) == SEED_MAX == 2**63 - 1
+    for bad in (-1, 2**63, 2**70):
+        with pytest.raises(
+            ParameterError, match=rf"--seed: value {bad} is out of range; allowed: an integer in"
+        ):
+            check_seed(bad)
+    for bad in ("5", True, 1.5):
+        with pytest.raises(ParameterError, match="is not valid"):
+            check_seed(bad, "--seed")

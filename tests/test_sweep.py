@@ -25,8 +25,7 @@ if str(ROOT) not in sys.path:
 
 from params.loader import ParameterError  # noqa: E402
 from sweep import DaskEngine, InProcessEngine, LocalEngine, build_spec, read_dataset, run_sweep  # noqa: E402
-from sweep.designs import analyze, sample  # noqa: E402
-from sweep.grid import Design  # noqa: E402
+from sweep.designs import Design, analyze, sample  # noqa: E402
 from sweep.report import write_report  # noqa: E402
 from sweep.store import Store, SweepError  # noqa: E402
 from sweep.worker import execute  # noqa: E402
@@ -468,7 +467,7 @@ BAD_GRIDS = [
     (["--set", f"{GROWTH}=0.2:0.5"], "only works with a design"),
     (["--samples", "5"], "need --design morris|sobol"),
     (["--twin", "--set", "circular.circular_financing=true,false"], "--twin already runs every point"),
-    (["--replicates", "0"], "replicates: value 0 is not allowed"),
+    (["--replicates", "0"], "--replicates: value 0 is out of range; allowed: an integer >= 1"),
     (["--scenario", "nope"], "unknown scenario 'nope'"),
     (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --engine dask"),
 ]
@@ -487,7 +486,10 @@ BAD_FILES = [
     ),
     ("[params.demand]\nnot_a_parameter = [1, 2]\n", "unknown parameter 'demand.not_a_parameter'"),
     ('[params]\n"circular.circular_financing" = [true, 2]\n', "value 2 is not valid; allowed: true or false"),
-    ('[design]\nmethod = "fast"\nsamples = 4\n', "method 'fast' is not allowed; allowed: morris, sobol"),
+    (
+        '[design]\nmethod = "fast"\nsamples = 4\n',
+        "design.method: value 'fast' is not valid; allowed: morris or sobol",
+    ),
 ]
 
 
@@ -562,6 +564,24 @@ def test_progress_without_a_terminal_prints_plain_lines():
     lines = buffer.getvalue().splitlines()
     assert len(lines) == 4 and lines[-1].startswith("sweep: 4/4 runs (100%), ")
     assert "runs/s, elapsed 0:00, ETA 0:00, 1 failed" in lines[-1]
+
+
+def test_designs_do_not_import_the_grid():
+    """One direction only: sweep.grid builds designs (sweep.designs); sweep.designs knows nothing of grids."""
+    import ast
+
+    tree = ast.parse((ROOT / "sweep" / "designs.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("sweep")}, imported
+
+
+def test_rules_are_checked_at_the_extremes_not_only_the_first_and_last_values():
+    """A list axis is not sorted: its first and last values may both keep a rule that its largest breaks."""
+    with pytest.raises(ParameterError, match=r"at a grid point: deals.hyperion_pimco_usd_bn = 30 is above"):
+        build_spec(sets=["deals.hyperion_pimco_usd_bn=10,30,20"])
+    fine = build_spec(sets=["deals.hyperion_pimco_usd_bn=10,27.3,20", "deals.hyperion_usd_bn=27.3,40"])
+    assert fine.n_points == 6
 
 
 @pytest.mark.parametrize("name", ["growth_x_stress.toml", "morris_bust_drivers.toml"])
