@@ -27,7 +27,7 @@ def balance_sheet(ledger, party: int) -> dict[str, float]:
         "cash": float(ledger.cash[party]),
         "gpus": float(cap.gpu_book[owned][own].sum()),
         "data_centres": float(cap.shell_book[owned][own].sum()),
-        "loans_and_bonds_held": s(cr, cl & IS_DEBT[ck]),
+        "loans_and_bonds_held": s(cr, cl & IS_DEBT[ck]) - s(cr, cl & IS_DEBT[ck], "allowance"),
         "equity_stakes": s(cr, cl & (ck == Kind.EQUITY_STAKE), "value"),
         "derivatives_and_protection": s(cr, cl & IS_TWO_SIDED[ck], "value"),
         "other_assets": float(ledger.other_assets[party]),

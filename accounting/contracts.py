@@ -35,6 +35,10 @@ class Kind(IntEnum):
     WARRANT = 8  # option on the writer's shares (AMD), vesting with purchases
     RISK_TRANSFER = 9  # bank buys protection on its AI loans from outside investors (SRT)
     EQUITY_SHORT = 10  # short position on an AI equity basket with an outside prime broker
+    CLAIM = 11  # an unsecured claim for damages on a terminated executory contract, ranking with other debt
+    GUARANTEE = (
+        12  # the guarantor (debtor) pays the beneficiary up to the notional if the beneficiary defaults
+    )
 
 
 class Status(IntEnum):
@@ -44,7 +48,7 @@ class Status(IntEnum):
     TERMINATED = 3
 
 
-DEBT_KINDS = (Kind.BOND, Kind.BANK_LOAN, Kind.SPV_FACILITY, Kind.GPU_LOAN, Kind.FINANCE_LEASE)
+DEBT_KINDS = (Kind.BOND, Kind.BANK_LOAN, Kind.SPV_FACILITY, Kind.GPU_LOAN, Kind.FINANCE_LEASE, Kind.CLAIM)
 DEBT_KIND_CODES = np.array([int(k) for k in DEBT_KINDS])
 
 
@@ -57,16 +61,19 @@ def kind_table(kinds) -> np.ndarray:
 
 
 IS_DEBT = kind_table(DEBT_KINDS)
-IS_EXECUTORY = kind_table((Kind.COMPUTE, Kind.BACKSTOP))
+IS_EXECUTORY = kind_table((Kind.COMPUTE, Kind.BACKSTOP, Kind.GUARANTEE))
 IS_TWO_SIDED = kind_table((Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
 IS_HEDGE = kind_table((Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
-HAS_NOTIONAL = kind_table((Kind.COMPUTE, Kind.BACKSTOP, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT))
+HAS_NOTIONAL = kind_table(
+    (Kind.COMPUTE, Kind.BACKSTOP, Kind.GUARANTEE, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT)
+)
 INSTRUMENT_LABELS = {
     Kind.BOND: "bonds",
     Kind.BANK_LOAN: "bank loans",
     Kind.SPV_FACILITY: "private-credit SPVs",
     Kind.GPU_LOAN: "GPU-backed loans",
     Kind.FINANCE_LEASE: "finance leases",
+    Kind.CLAIM: "claims",
 }
 
 
@@ -81,6 +88,7 @@ class ContractBook(Table):
                 "creditor": np.int32,
                 "debtor": np.int32,
                 "principal": np.float64,  # debt: outstanding face (a balance on both sides)
+                "allowance": np.float64,  # debt: the creditor's expected-loss provision against it
                 "notional": np.float64,  # compute: backlog; backstop: remaining cap; SRT/short: covered amount
                 "value": np.float64,  # carrying value of stakes, warrants, shorts, protection
                 "fixed_rate": np.float64,  # annual coupon of fixed-rate debt; SRT: annual premium

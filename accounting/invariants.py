@@ -65,7 +65,7 @@ def check(ledger: Ledger) -> None:
         arr = getattr(ledger, name)
         if not np.isfinite(arr).all():
             raise InvariantError(f"quarter {ledger.quarter}: non-finite {name}: {arr[~np.isfinite(arr)][:3]}")
-    for col in ("principal", "value", "due", "past_due"):
+    for col in ("principal", "allowance", "value", "due", "past_due"):
         if not np.isfinite(c.view(col)).all():
             raise InvariantError(f"quarter {ledger.quarter}: non-finite contract {col}")
     if not np.isfinite(cap.book_value()).all():
@@ -98,7 +98,10 @@ def check(ledger: Ledger) -> None:
     is_debt = IS_DEBT[kinds] & live
     two_sided = IS_TWO_SIDED[kinds] & live
     stake = (kinds == Kind.EQUITY_STAKE) & live
-    asset_side = np.bincount(cred[is_debt], c.view("principal")[is_debt], n) + np.bincount(
+    if (c.view("allowance") < -1e-9).any() or (c.view("allowance") > c.view("principal") + 1e-9).any():
+        raise InvariantError(f"quarter {ledger.quarter}: an allowance is negative or above what is owed")
+    carrying = c.view("principal") - c.view("allowance")  # creditors carry debt net of their provisions
+    asset_side = np.bincount(cred[is_debt], carrying[is_debt], n) + np.bincount(
         cred[two_sided | stake], c.view("value")[two_sided | stake], n
     )
     liability_side = np.bincount(debt[is_debt], c.view("principal")[is_debt], n) + np.bincount(

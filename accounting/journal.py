@@ -25,6 +25,8 @@ class Flow(IntEnum):
     DIVIDEND = 7  # distribution to shareholders
     SRT_PREMIUM = 8
     HEDGE = 9  # short / protection settlement
+    DEFAULT_COST = 10  # what a default costs its estate (advisers, lost value): Rogers-Veraart default costs
+    GUARANTEE = 11  # a guarantor pays a defaulted beneficiary
     PRINCIPAL = 20  # balance-sheet flows from here on: no P&L effect
     DRAWDOWN = 21
     EQUITY_PURCHASE = 22
@@ -33,6 +35,7 @@ class Flow(IntEnum):
     CAPITAL_CONTRIBUTION = 25
     REDEMPTION = 26
     WARRANT_EXERCISE = 27
+    LOAN_SALE = 28  # a creditor sells (part of) a loan to another holder
 
 
 PNL_FLOWS = frozenset(f for f in Flow if f < Flow.PRINCIPAL)

@@ -220,7 +220,10 @@ class Ledger(CapacityPostings):
             raise LedgerError(f"{kind.name} is not debt: it carries a notional, not a principal")
         if notional and not HAS_NOTIONAL[kind]:
             raise LedgerError(f"{kind.name} carries no notional")
-        if is_debt and not opening and abs(cash - principal) > 1e-9:
+        claim = kind is Kind.CLAIM
+        if claim and cash:
+            raise LedgerError("a claim for damages carries no cash")
+        if is_debt and not opening and not claim and abs(cash - principal) > 1e-9:
             raise LedgerError(
                 f"{kind.name}: a new loan is drawn in full (cash {cash} != principal {principal})"
             )
@@ -242,7 +245,10 @@ class Ledger(CapacityPostings):
         if is_debt:
             a.fin_assets[creditor] += principal
             a.fin_liabs[debtor] += principal
-            if opening:
+            if claim:  # damages: income to the creditor, an expense of the debtor; no drawdown
+                a.retained[creditor] += principal
+                a.retained[debtor] -= principal
+            elif opening:
                 a.paid_in[creditor] += principal
                 a.paid_in[debtor] -= principal
             else:
@@ -259,6 +265,13 @@ class Ledger(CapacityPostings):
             raise LedgerError(f"{kind.name} contracts carry no cash at signing")
         return cid
 
+    def book_claim(self, creditor: int, debtor: int, amount: float, *, maturity_q: int, loop: int = 0) -> int:
+        """A claim for damages (a terminated take-or-pay): the creditor books a receivable and the income of the
+        damages, the debtor the liability and the expense. No cash moves; it ranks with the debtor's debt."""
+        return self.open_contract(
+            Kind.CLAIM, creditor, debtor, principal=amount, maturity_q=maturity_q, loop=loop
+        )
+
     def repay(self, ids, amounts) -> None:
         """Debtors repay principal to creditors (vectorised)."""
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
@@ -268,6 +281,30 @@ class Ledger(CapacityPostings):
             raise LedgerError("repayment exceeds outstanding principal")
         self.pay_many(c.debtor[ids], c.creditor[ids], amounts, Flow.PRINCIPAL, ids)
         self._reduce_principal(ids, amounts)
+        self._release(ids)
+
+    def provide(self, ids, allowances) -> None:
+        """Set the creditors' expected-loss provisions on debt: the change is a loss (or a release) of the
+        creditor and lowers (raises) the carrying value of its claim; the debtor still owes the face value."""
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        c, n = self.contracts, self.n_parties
+        target = np.clip(np.asarray(allowances, dtype=float), 0.0, c.principal[ids])
+        delta = target - c.allowance[ids]
+        c._mut.allowance[ids] = target
+        change = np.bincount(c.creditor[ids], delta, n)
+        self._acc.fin_assets -= change
+        self._acc.retained -= change
+
+    def _release(self, ids) -> np.ndarray:
+        """Release the allowance above what is still owed (after a repayment or write-down); returns it."""
+        c, n = self.contracts, self.n_parties
+        excess = np.maximum(c.allowance[ids] - c.principal[ids], 0.0)
+        if excess.any():
+            c._mut.allowance[ids] -= excess
+            back = np.bincount(c.creditor[ids], excess, n)
+            self._acc.fin_assets += back
+            self._acc.retained += back
+        return excess
 
     def _reduce_principal(self, ids, amounts) -> None:
         c, principal = self.contracts, self.contracts._mut.principal
@@ -281,13 +318,15 @@ class Ledger(CapacityPostings):
         self._acc.fin_liabs -= np.bincount(c.debtor[ids], amounts, n)
 
     def write_down(self, ids, amounts) -> None:
-        """Debt forgiven in a restructuring: the creditor's loss is the debtor's gain."""
+        """Debt forgiven in a restructuring: the creditor's loss is the debtor's gain (the creditor's allowance
+        against it, provided earlier, is used up first)."""
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         amounts = np.minimum(np.atleast_1d(np.asarray(amounts, dtype=float)), self.contracts.principal[ids])
         c, n = self.contracts, self.n_parties
         self._acc.retained -= np.bincount(c.creditor[ids], amounts, n)
         self._acc.retained += np.bincount(c.debtor[ids], amounts, n)
         self._reduce_principal(ids, amounts)
+        self._release(ids)
 
     def revalue(self, ids, new_values) -> None:
         """Mark stakes, warrants, shorts and protection to market; gains and losses go to retained earnings.
@@ -329,6 +368,7 @@ class Ledger(CapacityPostings):
         if live.any():
             bad = ids[live][0]
             raise LedgerError(f"contract {bad} ({Kind(int(c.kind[bad])).name}) still carries a balance")
+        self.provide(ids[IS_DEBT[c.kind[ids]]], 0.0)  # nothing left to provide against
         c._mut.status[ids] = int(status)
         c._mut.notional[ids] = 0.0
 
@@ -357,6 +397,12 @@ class Ledger(CapacityPostings):
         """New maturities (restructuring, an SPV whose sponsor walks away and owes at once)."""
         self.contracts._mut.maturity_q[ids] = maturity_q
 
+    def term_out(self, ids, maturity_q) -> None:
+        """Bullet loans turned into loans amortising to a new maturity (a project loan termed out at completion)."""
+        c = self.contracts._mut
+        c.maturity_q[ids] = maturity_q
+        c.amortising[ids] = True
+
     def call_margin(self, ids, amounts) -> None:
         """The LTV covenant's margin calls, due at the next settlement (a covenant state, not a balance)."""
         self.contracts._mut.margin_call[ids] = amounts
@@ -380,9 +426,54 @@ class Ledger(CapacityPostings):
         moved = float(c.principal[row]) * share
         terms = {name: getattr(c, name)[row] for name in c.column_names()}
         terms["principal"] = moved
+        terms["allowance"] = float(c.allowance[row]) * share
         new = c.append(**terms)
         c._mut.principal[row] -= moved
+        c._mut.allowance[row] -= terms["allowance"]
         return new
+
+    def sell_claims(self, ids, shares, buyer: int, prices) -> np.ndarray:
+        """Sell ``shares`` of the debt contracts ``ids`` to ``buyer`` for ``prices`` (cash): each sold part becomes
+        a new contract of the buyer with the same terms and debtor, carried at its price (an allowance for the
+        discount to face); the seller books the gap between its carrying value and the price as a loss. The
+        debtor owes the same, to two holders. Returns the new contracts' ids."""
+        c, a = self.contracts, self._acc
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        shares = np.broadcast_to(np.asarray(shares, dtype=float), ids.shape)
+        prices = np.broadcast_to(np.asarray(prices, dtype=float), ids.shape)
+        new_ids = np.empty(ids.size, dtype=np.int64)
+        for k, (row, share, price) in enumerate(
+            zip(ids.tolist(), shares.tolist(), prices.tolist(), strict=True)
+        ):
+            if not IS_DEBT[c.kind[row]] or not 0.0 < share <= 1.0 or price < 0:
+                raise LedgerError(f"cannot sell {share!r} of contract {row} for {price!r}")
+            seller = int(c.creditor[row])
+            if seller == buyer:
+                raise LedgerError(f"{self.names[buyer]} cannot buy its own claim {row}")
+            face = float(c.principal[row]) * share
+            allowance = float(c.allowance[row]) * share
+            carrying = face - allowance
+            price = min(price, face)
+            terms = {name: getattr(c, name)[row] for name in c.column_names()}
+            terms.update(creditor=buyer, principal=face, allowance=face - price)
+            new_ids[k] = c.append(**terms)
+            c._mut.principal[row] -= face
+            c._mut.allowance[row] -= allowance
+            a.fin_assets[seller] -= carrying
+            a.retained[seller] += price - carrying
+            a.fin_assets[buyer] += price
+            self.pay(buyer, seller, price, Flow.LOAN_SALE, row)
+        return new_ids
+
+    def sell_other_assets(self, seller: int, buyer: int, amount: float, price: float) -> None:
+        """Sell ``amount`` of a party's other assets (a fund's non-AI loan book) for ``price`` in cash; the gap is
+        the seller's loss."""
+        if not 0.0 <= amount <= self.other_assets[seller] + 1e-9 or not 0.0 <= price <= amount + 1e-9:
+            raise LedgerError(f"cannot sell {amount!r} of {self.names[seller]}'s other assets for {price!r}")
+        a = self._acc
+        a.other_assets[seller] -= amount
+        a.retained[seller] += price - amount
+        self.pay(buyer, seller, price, Flow.LOAN_SALE)
 
     def dilute(self, stakes, factor: float) -> None:
         """New shares issued: existing stakes shrink to ``factor`` of their share of the issuer."""

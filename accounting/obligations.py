@@ -73,11 +73,19 @@ def dues(c: ContractBook, q: int, reference_rate: float) -> Dues:
 
 
 def recovery_rates(
-    ledger: Ledger, payer: np.ndarray, payee: np.ndarray, amount: np.ndarray, bills: np.ndarray
+    ledger: Ledger,
+    payer: np.ndarray,
+    payee: np.ndarray,
+    amount: np.ndarray,
+    bills: np.ndarray,
+    *,
+    alpha: float = 1.0,
+    beta: float = 1.0,
 ) -> np.ndarray:
     """Each party's recovery rate on what it owes this quarter: 1 for everyone who can pay; otherwise the
     greatest clearing vector of the obligations network (contract dues plus unpaid operating bills to suppliers)
-    with each agent's cash as its external assets. The outside world always pays in full."""
+    with each agent's cash as its external assets and Rogers-Veraart default costs ``alpha``, ``beta``. The outside
+    world always pays in full."""
     n = ledger.n_parties
     owed = np.bincount(payer, amount, n) + bills
     agent = ~ledger.is_world
@@ -95,7 +103,7 @@ def recovery_rates(
         shape=(n, n),
     )
     assets = np.where(agent, np.maximum(ledger.cash, 0.0), owed + 1.0)
-    result = clear(liabilities, assets)
+    result = clear(liabilities, assets, alpha=alpha, beta=beta)
     with np.errstate(invalid="ignore", divide="ignore"):
         recovery = np.where(owed > 0, result.payments / owed, 1.0)
     return np.where(result.defaulted, np.clip(recovery, 0.0, 1.0), 1.0)

@@ -17,6 +17,7 @@ from agents.lender import Lender
 
 class Bank(Lender):
     type_label = "bank"
+    loss_holder = "banks"  # its category in the loss book (economy/losses.py)
 
     def __init__(self, model, name, calibration, **kw):
         super().__init__(model, name, calibration, **kw)

@@ -20,6 +20,7 @@ class Firm(mesa.Agent):
     phase methods and hooks below; each type overrides what it does differently (defaults: do nothing)."""
 
     type_label = "firm"
+    loss_holder = "other"  # its category in the loss book (economy/losses.py)
     listed = True  # has an equity market value
     ai_heavy = False  # its revenue growth priced in at the start is AI demand growth, not core growth
     cuts_compute_take = False  # it may take only the take-or-pay minimum of its compute contracts
@@ -107,6 +108,11 @@ class Firm(mesa.Agent):
         return float(self.model.market.value[self.party])
 
     @property
+    def credit_spread(self) -> float:
+        """The spread it would borrow at now: its grade's market spread plus LGD x its default probability."""
+        return self.model.credit.issuer_spread(self)
+
+    @property
     def excluded(self) -> bool:
         return self.in_default or self.model.quarter < self.excluded_until
 
@@ -146,12 +152,23 @@ class Firm(mesa.Agent):
         growth priced in at the start (a growth-adjusted multiple: F = R x (1+g)/(1+g0)).
         ``record`` appends this quarter's revenue to the history (once a quarter, at the marks)."""
         history = self.revenue_history if record else [*self.revenue_history]
-        history.append(4.0 * self.revenue_q)
+        history.append(4.0 * (self.revenue_q + self.look_through_revenue_q()))
         if len(history) > 5:
             history.pop(0)
         growth = history[-1] / history[0] - 1.0 if history[0] > 0 and len(history) == 5 else self.growth0
         premium = (1.0 + min(max(growth, -0.9), 2.0)) / (1.0 + self.growth0)  # growth read within -90%..+200%
         return max(history[-1] * premium, 1e-3)
+
+    def sell_everything(self) -> None:
+        """In liquidation: sell what the estate can sell beyond its capacity (nothing, for most firms)."""
+
+    def other_liquidity(self) -> float:
+        """A year of liquidity beyond cash and operating cash flow that its lenders count (0 for most firms)."""
+        return 0.0
+
+    def look_through_revenue_q(self) -> float:
+        """Revenue of unlisted affiliates the market counts as the firm's own (a sponsor's project companies)."""
+        return 0.0
 
     # -- phases (overridden by types) ---------------------------------------------------------------------------
     def begin_quarter(self) -> None:

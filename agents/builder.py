@@ -17,7 +17,9 @@ class CapacityOwner(Firm):
     """A firm with data-centre capacity, AI revenue and a capex plan."""
 
     type_label = "capacity owner"
+    loss_holder = "providers"  # its category in the loss book (economy/losses.py)
     buys_vendor_systems = False  # pays the chip vendor for all of its chips (whole systems), not its share
+    builds_to_order = False  # builds capacity to a customer's design (it re-lets late and below market)
 
     def __init__(self, model, name, calibration, **kw):
         super().__init__(model, name, **kw)
@@ -38,6 +40,8 @@ class CapacityOwner(Firm):
         self.cash_target = calibration.cash_usd_bn
         self.funding_need_q = 0.0  # what this quarter's plan needed beyond the firm's own cash
         self.retail_gw = 0.0
+        # capacity freed by a customer's default: (GW, quarter it re-lets from, quarter the discount ends, discount)
+        self.stranded: list[tuple[float, int, int, float]] = []
         self.chip_vendor_share = model.p.technology.nvidia_share_of_chip_spend
 
     @property
@@ -70,9 +74,7 @@ class CapacityOwner(Firm):
     # -- the capital target (docs/ODD.md §7.5) ------------------------------------------------------------------
     def funding_rate(self) -> float:
         """Annual rate at which it funds new capacity: the reference rate plus its bond spread."""
-        m = self.model.market
-        spread = m.ig_spread if self.model.credit.investment_grade(self) else m.hy_spread
-        return m.reference_rate + spread
+        return self.model.market.reference_rate + self.model.credit.issuer_spread(self)
 
     def expected_demand(self) -> float:
         """D^e: demand it expects a build lag ahead (GW at the calibrated price)."""
@@ -212,6 +214,20 @@ class CapacityOwner(Firm):
         cohorts = [self.buy_gw(refit, refit=True), self.buy_gw(new)]
         return [c for c in cohorts if c >= 0]
 
+    def strand(self, gw: float, relet_q: int, until_q: int, discount: float) -> None:
+        """GW freed by a customer's default: idle until ``relet_q``, then sold ``discount`` below the market price
+        until ``until_q``."""
+        self.stranded.append((gw, relet_q, until_q, discount))
+
+    def idle_gw(self, q: int) -> float:
+        """GW standing idle this quarter, waiting to be re-let (they are not offered in the market)."""
+        self.stranded = [s for s in self.stranded if s[2] > q]
+        return sum(gw for gw, relet, _until, _d in self.stranded if q < relet)
+
+    def relet_discount_gw(self, q: int) -> float:
+        """Discount-weighted GW re-let below the market price this quarter."""
+        return sum(gw * d for gw, relet, until, d in self.stranded if relet <= q < until)
+
     def gw(self) -> tuple[float, float]:
         return capacity_of(self.model, self.party)
 
@@ -227,7 +243,8 @@ class CapacityOwner(Firm):
         m = self.model
         energised, _ = self.gw()
         core = self.core_revenue()
-        ai = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * self.retail_gw
+        sold = max(self.retail_gw - (self.relet_discount_gw(m.quarter) if self.stranded else 0.0), 0.0)
+        ai = self.price_multiplier * m.market.compute_price / 4.0 * m.market.utilisation * sold
         self.earn(core + ai)
         opex = (1.0 - self.cal.cash_margin) * core + self.gw_running_cost_q() * energised
         self.spend(opex)

@@ -15,6 +15,7 @@ from agents.base import Firm
 
 class ChipVendor(Firm):
     type_label = "chip vendor"
+    loss_holder = "vendors"  # its category in the loss book (economy/losses.py)
     ai_heavy = True
 
     def __init__(self, model, name, calibration, **kw):

@@ -24,6 +24,9 @@ class Lender(Firm):
         """Principal of the AI debt it holds (USD bn), as of the last cache refresh."""
         return float(self.model.lending_cache[self.party])
 
+    def prepare_cash(self, amount: float) -> None:
+        """About to lend ``amount``: make sure the cash is there (a fund calls committed capital)."""
+
     def record_credit_loss(self, amount: float) -> None:
         self.losses_q += amount
         self.losses_cum += amount

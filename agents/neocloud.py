@@ -16,6 +16,7 @@ class Neocloud(CapacityOwner):
     type_label = "neocloud"
     ai_heavy = True
     buys_vendor_systems = True  # GPU clouds buy Nvidia systems
+    builds_to_order = True  # clusters built to a contracted customer's specification
 
     def decide(self) -> None:
         if self.liquidated:

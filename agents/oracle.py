@@ -1,8 +1,9 @@
 """Oracle: a leveraged builder of capacity for one dominant customer (OpenAI).
 
-It builds toward a capacity target that includes the GW its compute contracts need (docs/ODD.md §7.5), funds it
-through bank project loans kept in project companies (loop L2, reference + 2.5pp, 4 years), then bonds and equity,
-and halts new sites as soon as its main customer pays short, before it runs out of cash itself. Rules: docs/ODD.md, "Agents: Oracle".
+It builds toward a capacity target that includes the GW its compute contracts need (docs/ODD.md §7.5) and funds it
+with bonds and equity. With loop L2 its Stargate sites for OpenAI sit in project companies it sponsors
+(agents/project_company.py: its equity and a limited guarantee). It halts new sites as soon as a customer pays
+short, before it runs out of cash itself. Rules: docs/ODD.md, "Agents: Oracle".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from agents.builder import CapacityOwner
 class Oracle(CapacityOwner):
     type_label = "leveraged builder"
     buys_vendor_systems = True  # Nvidia systems for its OCI and Stargate sites
+    builds_to_order = True  # the Stargate sites are built for OpenAI
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
@@ -22,7 +24,9 @@ class Oracle(CapacityOwner):
         if self.liquidated:
             return
         m = self.model
-        squeezed = m.customer_shortfall(self.party) > 1e-6
+        sites = m.project_company
+        mine = [self.party] + ([sites.party] if sites is not None and sites.sponsor is self else [])
+        squeezed = sum(m.customer_shortfall(p) for p in mine) > 1e-6  # its own customers or its sites
         if squeezed and self.squeezed_since < 0:
             self.squeezed_since = m.quarter
             m.log(
@@ -37,27 +41,15 @@ class Oracle(CapacityOwner):
         # squeezed: no new sites, only (part of) the refits of its own shells
         keep = m.p.behaviour.squeezed_capex_keep if squeezed else 1.0
         capex = self.plan_capex(refits_only=squeezed, keep=keep)
-        order = (
-            ("project_loans", "bonds", "equity")
-            if m.p.circular.loop_l2_oracle_buildout
-            else ("bonds", "equity")
-        )
-        self.invest_in_capacity(capex, order)
+        self.invest_in_capacity(capex, ("bonds", "equity"))
 
-    def fund(self, need: float, order: tuple[str, ...]) -> float:
-        raised = 0.0
-        if "project_loans" in order:
-            raised += self.model.credit.borrow_bank(
-                self,
-                need,
-                spread=self.model.p.deals.project_loan_spread,
-                tenor_q=4 * self.model.p.credit.loan_tenor_years,
-                off_balance_sheet=True,
-                loop=2,
-                label="project loans through project companies",
-            )
-            order = tuple(o for o in order if o != "project_loans")
-        return raised + super().fund(need - raised, order)
+    def look_through_revenue_q(self) -> float:
+        """Its share of its project companies' revenue: the market values Oracle on the OpenAI contract its sites
+        carry (proportionate consolidation), so the contract's loss reaches Oracle's share price and spread."""
+        sites = self.model.project_company
+        if sites is None or sites.sponsor is not self or sites.liquidated:
+            return 0.0
+        return sites.sponsor_share() * sites.revenue_q
 
     def raise_liquidity(self, shortfall: float) -> float:
         """Short of cash to pay what is due: draw the revolving credit line from the banks."""

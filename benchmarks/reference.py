@@ -71,6 +71,7 @@ class Contract:
     loop: int
     due: float
     past_due: float
+    allowance: float  # the creditor's expected-loss provision against it (carrying = principal − allowance)
 
 
 @dataclass
@@ -223,6 +224,12 @@ def settle(books: Books) -> None:
             contract.principal = max(contract.principal - repay, 0.0)
             books.parties[contract.creditor].fin_assets -= repay
             books.parties[contract.debtor].fin_liabs -= repay
+            # a provision larger than what is still owed is released back to the creditor's earnings
+            released = max(contract.allowance - contract.principal, 0.0)
+            if released > 0:
+                contract.allowance -= released
+                books.parties[contract.creditor].fin_assets += released
+                books.parties[contract.creditor].retained += released
         if contract.kind == Kind.GPU_LOAN:
             contract.margin_call = 0.0  # the margin call is met
         contract.due = 0.0

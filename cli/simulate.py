@@ -69,6 +69,7 @@ def simulate(args) -> int:
 
 
 def _simulate(args) -> int:
+    from economy.metrics import losses_by_holder
     from economy.runner import run_simulation, run_twin, write_outputs
 
     name, params = configure(args)
@@ -87,6 +88,7 @@ def _simulate(args) -> int:
         result = run_simulation(params, args.seed, scenario=name)
         results = [result]
         doc.update(summary=result.summary, circular=params.circular.circular_financing)
+    doc["lender_losses_by_holder"] = losses_by_holder(results[0].summary)
     write_outputs(args.out, results, doc, csv=args.csv, overwrite=args.overwrite)
     _print_summary(console, name, args.seed, results, doc.get("amplification"))
     console.print(

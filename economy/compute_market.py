@@ -44,7 +44,9 @@ def allocate(model: CreditLoopModel) -> None:
     model.ledger.invoice(rows, c.price[rows] * delivered * np.maximum(take, c.min_share[rows]))
     retail = energised - np.bincount(provider, used, n) + np.bincount(customer, used, n)
     for f in model.capacity_owners():
-        f.retail_gw = 0.0 if f.liquidated else float(retail[f.party])
+        # capacity waiting to be re-let after a customer's default is not offered
+        idle = f.idle_gw(model.quarter) if f.stranded else 0.0
+        f.retail_gw = 0.0 if f.liquidated else max(float(retail[f.party]) - idle, 0.0)
     model.retail_gw_total = float(sum(f.retail_gw for f in model.capacity_owners()))
     model.compute_rows = rows
 

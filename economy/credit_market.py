@@ -11,6 +11,7 @@ import numpy as np
 
 from accounting.contracts import Kind, Status
 from accounting.ledger import World
+from economy import credit_risk, loan_sales
 
 if TYPE_CHECKING:
     from agents.base import Firm
@@ -24,6 +25,9 @@ class CreditMarket:
         self.hy_left = 0.0
         self.issued_ig_q = 0.0
         self.issued_hy_q = 0.0
+        self.loans_sold_q = (
+            0.0  # carrying value of loans sold in the secondary market this quarter (price impact)
+        )
         self._lender_parties: dict[str, np.ndarray] = {}
 
     def _lenders(self, which: str, lenders: list) -> tuple[np.ndarray, np.ndarray]:
@@ -54,16 +58,27 @@ class CreditMarket:
         c, mood = self.model.p.credit, self.model.market.credit_mood()
         self.ig_left = c.bond_market_usd_bn_per_quarter * mood
         self.hy_left = c.hy_market_usd_bn_per_quarter * mood
-        self.issued_ig_q = self.issued_hy_q = 0.0
+        self.issued_ig_q = self.issued_hy_q = self.loans_sold_q = 0.0
 
     # -- credit standards --------------------------------------------------------------------------------------
+    def issuer_spread(self, firm: Firm) -> float:
+        """Its grade's market spread plus its expected loss (economy/credit_risk.py)."""
+        return credit_risk.issuer_spread(self.model, firm, investment_grade=self.investment_grade(firm))
+
+    def expected_loss_premium(self, firm: Firm) -> float:
+        """LGD x PD: what lenders add to a contracted spread for this borrower's own risk."""
+        return self.model.p.credit.loss_given_default * float(self.model.pd[firm.party])
+
     def creditworthy(self, firm: Firm) -> bool:
         """Lenders extend new credit only to firms that are not in default or shut out after one, have
-        positive book equity and net leverage within the high-yield limit."""
+        positive book equity, net leverage within the high-yield limit and a default probability lenders will
+        still price (``credit.max_lending_pd``: above it they ration instead)."""
+        c = self.model.p.credit
         return (
             not firm.excluded
             and firm.equity > 0
-            and firm.net_leverage() <= self.model.p.credit.hy_max_net_leverage
+            and firm.net_leverage() <= c.hy_max_net_leverage
+            and float(self.model.pd[firm.party]) <= c.max_lending_pd
         )
 
     # -- bonds -------------------------------------------------------------------------------------------------
@@ -84,7 +99,9 @@ class CreditMarket:
                 return 0.0
             self.ig_left -= take
             self.issued_ig_q += take
-            coupon = m.market.reference_rate + m.market.ig_spread + extra_spread
+            coupon = (
+                m.market.reference_rate + m.market.ig_spread + self.expected_loss_premium(firm) + extra_spread
+            )
             ledger.open_contract(
                 Kind.BOND,
                 World.OUTSIDE_INVESTORS,
@@ -108,7 +125,10 @@ class CreditMarket:
             firm,
             take,
             Kind.BOND,
-            fixed_rate=m.market.reference_rate + m.market.hy_spread + extra_spread,
+            fixed_rate=m.market.reference_rate
+            + m.market.hy_spread
+            + self.expected_loss_premium(firm)
+            + extra_spread,
             tenor_q=min(tenor_q, m.p.credit.hy_bond_max_tenor_quarters),
         )
         self.hy_left -= got
@@ -149,6 +169,7 @@ class CreditMarket:
             if share <= 1e-9:
                 continue
             lender = lenders[j]
+            lender.prepare_cash(share)
             m.ledger.open_contract(
                 kind,
                 lender.party,
@@ -237,7 +258,10 @@ class CreditMarket:
             principal=take,
             cash=take,
             maturity_q=m.quarter + 4 * m.p.credit.lease_years,
-            fixed_rate=m.market.reference_rate + m.market.ig_spread + m.p.deals.lease_premium,
+            fixed_rate=m.market.reference_rate
+            + m.market.ig_spread
+            + m.p.deals.lease_premium
+            + self.expected_loss_premium(firm),
             amortising=True,
         )
         m.log(
@@ -269,7 +293,7 @@ class CreditMarket:
             amount,
             Kind.BANK_LOAN,
             tenor_q=tenor_q,
-            spread=spread,
+            spread=spread + self.expected_loss_premium(firm),
             floating=True,
             amortising=amortising,
             off_balance_sheet=off_balance_sheet,
@@ -285,17 +309,24 @@ class CreditMarket:
             )
         return total
 
+    # -- the secondary loan market -------------------------------------------------------------------------------
+    def sell_loans(self, fund: Firm, need: float) -> float:
+        """A fund sells a slice of its loans to raise ``need`` (economy/loan_sales.py); returns the proceeds."""
+        return loan_sales.sell_for(self.model, fund, need)
+
     # -- equity ------------------------------------------------------------------------------------------------
     def _dilute(self, issuer: Firm, amount: float) -> float:
         """Post-money: existing stakes shrink by V/(V+amount); returns the new investor's fraction."""
         m = self.model
-        v = max(m.market.value[issuer.party], 1e-6)
+        # a listed issuer sells at its market value, an unlisted one (a project company) at its book equity
+        v = max(m.market.value[issuer.party] if issuer.listed else issuer.equity, 1e-6)
         c = m.ledger.contracts
         rows = c.of_debtor(issuer.party)
         rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.EQUITY_STAKE)]
         m.ledger.dilute(rows, v / (v + amount))
-        for arr in (m.market.value, m.market.value_prev):
-            arr[issuer.party] += amount
+        if issuer.listed:
+            for arr in (m.market.value, m.market.value_prev):
+                arr[issuer.party] += amount
         m.equity_raised_q[issuer.party] = m.equity_raised_q.get(issuer.party, 0.0) + amount
         return amount / (v + amount)
 

@@ -16,7 +16,8 @@ import numpy as np
 from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from accounting.journal import Flow
 from accounting.ledger import World
-from economy import capital
+from economy import capital, losses
+from economy.losses import LossKind
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -31,6 +32,7 @@ def resolve(model: CreditLoopModel, defaulters: list[int]) -> None:
             firm.excluded_until > model.quarter - 1 and firm.excluded_until >= 0 and firm.restructurings > 0
         )
         _terminate_executory(model, party)
+        _call_guarantees(model, firm)
         _seize_collateral(model, party)
         if repeat or (firm.equity < 0 and not firm.listed):
             _liquidate(model, firm)
@@ -38,6 +40,42 @@ def resolve(model: CreditLoopModel, defaulters: list[int]) -> None:
             _restructure(model, firm)
         firm.excluded_until = model.quarter + model.p.credit.default_exclusion_quarters
         model.defaults_q += 1
+
+
+def _call_guarantees(model, firm) -> None:
+    """A defaulter's guarantors pay it up to their guarantees' notional, at most what it owes its lenders (in
+    cash as far as they have it; the rest becomes a claim on the guarantor, which falls due at once)."""
+    ledger, c = model.ledger, model.ledger.contracts
+    rows = c.of_creditor(firm.party)
+    rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.GUARANTEE)]
+    if rows.size == 0:
+        return
+    owed = float(c.principal[_debt_rows(model, firm.party)].sum())
+    called: dict[int, float] = {}  # guarantor -> amount called, for one event each
+    for r in rows.tolist():
+        amount = min(float(c.notional[r]), owed)
+        owed -= amount
+        guarantor = model.firm_by_party.get(int(c.debtor[r]))
+        if amount <= 1e-9 or guarantor is None or guarantor.liquidated:
+            continue
+        cash = min(amount, max(guarantor.cash, 0.0))
+        ledger.pay(guarantor.party, firm.party, cash, Flow.GUARANTEE, r)
+        if amount - cash > 1e-9:
+            ledger.book_claim(
+                firm.party, guarantor.party, amount - cash, maturity_q=model.quarter, loop=int(c.loop[r])
+            )
+        called[guarantor.party] = called.get(guarantor.party, 0.0) + amount
+    for party, amount in called.items():
+        guarantor = model.firm_by_party[party]
+        model.log(
+            "guarantee",
+            guarantor.name,
+            f"{guarantor.name} pays {amount:.1f}bn under its guarantees of {firm.name}'s loans",
+            firm.name,
+            amount,
+        )
+    ledger.run_down(rows, c.notional[rows])
+    ledger.close(rows, Status.MATURED)
 
 
 def _debt_rows(model, party: int) -> np.ndarray:
@@ -48,33 +86,186 @@ def _debt_rows(model, party: int) -> np.ndarray:
 
 
 def _terminate_executory(model, party: int) -> None:
+    """End the defaulter's executory contracts. Each provider of a terminated take-or-pay gets an unsecured claim
+    for the present value of the remaining minimum payments less what it can re-let the capacity for (it ranks
+    with the defaulter's other debt in the resolution that follows); a builder's capacity built for the customer
+    stands idle, re-lets at a discount and is tested for impairment."""
     c = model.ledger.contracts
     rows = c.of_debtor(party)
     rows = rows[(c.status[rows] == Status.ACTIVE) & IS_EXECUTORY[c.kind[rows]]]
     firm = model.firm_by_party[party]
-    for r in rows:
-        other = model.ledger.names[c.creditor[r]]
-        what = "compute contract" if c.kind[r] == Kind.COMPUTE else "capacity backstop"
-        if c.kind[r] == Kind.COMPUTE:
-            firm.compute_terminated(
-                int(c.creditor[r]), float(c.gw[r]), float(c.price[r]), float(c.min_share[r]), int(c.loop[r])
+    delivered = _delivered_gw(model) if rows.size else {}
+    stranded: dict[int, tuple[list[int], list[float]]] = {}  # provider -> (contract rows, GW freed)
+    ended: dict[tuple[int, str], float] = {}  # (counterparty, what) -> notional lost, for one event each
+    claims: dict[int, float] = {}  # provider -> damages claimed
+    for r in rows.tolist():
+        what = {Kind.COMPUTE: "compute contracts", Kind.BACKSTOP: "capacity backstops"}.get(
+            Kind(int(c.kind[r])), "guarantees"
+        )
+        key = (int(c.creditor[r]), what)
+        ended[key] = ended.get(key, 0.0) + float(c.notional[r])
+        if c.kind[r] != Kind.COMPUTE:
+            continue
+        firm.compute_terminated(
+            int(c.creditor[r]), float(c.gw[r]), float(c.price[r]), float(c.min_share[r]), int(c.loop[r])
+        )
+        provider = model.firm_by_party.get(int(c.creditor[r]))
+        if provider is not None and not provider.liquidated:
+            claims[provider.party] = claims.get(provider.party, 0.0) + _claim_damages(
+                model, r, provider, firm
             )
+            # a builder built the contract's whole GW for this customer, in service or still under construction
+            freed = float(c.gw[r]) if provider.builds_to_order else delivered.get(r, 0.0)
+            mine = stranded.setdefault(provider.party, ([], []))
+            mine[0].append(r)
+            mine[1].append(freed)
+    name = model.ledger.names[party]
+    for (creditor, what), notional in ended.items():
+        other = model.ledger.names[creditor]
         model.log(
             "termination",
-            model.ledger.names[party],
-            f"{model.ledger.names[party]}'s {what} with {other} "
-            f"is terminated ({c.notional[r]:.1f}bn of remaining value lost)",
+            name,
+            f"{name}'s {what} with {other} end in its default ({notional:.1f}bn of remaining value lost)",
             other,
-            float(c.notional[r]),
+            notional,
         )
+    for p, amount in claims.items():
+        if amount > 0:
+            provider = model.firm_by_party[p].name
+            model.log(
+                "claim",
+                provider,
+                f"{provider} claims {amount:.1f}bn of damages from {name} for its terminated compute contracts",
+                name,
+                amount,
+            )
+    for p, (contracts, freed) in stranded.items():
+        _strand(model, contracts, model.firm_by_party[p], firm, freed)
     model.ledger.close(rows, Status.TERMINATED) if rows.size else None
 
 
-def book_loss(model, creditor: int, amount: float) -> None:
-    """Credit losses: lenders remember them; banks claim their SRT protection."""
+def _delivered_gw(model) -> dict[int, float]:
+    """GW each running compute contract delivered this quarter (its share of its provider's capacity)."""
+    c, rows = model.ledger.contracts, model.compute_rows
+    n = model.ledger.n_parties
+    contracted = np.bincount(c.creditor[rows], c.gw[rows], n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(contracted > 0, np.minimum(1.0, model.energised_cache / contracted), 0.0)
+    return dict(zip(rows.tolist(), (c.gw[rows] * fill[c.creditor[rows]]).tolist(), strict=True))
+
+
+def _relet_terms(model, provider) -> tuple[int, float]:
+    """(quarters idle, price discount) at which the provider re-lets capacity freed by a customer's default:
+    a builder that built to order re-lets late and below market, a general cloud at once and at market."""
+    d = model.p.deals
+    return (d.relet_lag_quarters, d.specificity_discount) if provider.builds_to_order else (0, 0.0)
+
+
+def _claim_damages(model, r: int, provider, customer) -> float:
+    """The provider's claim: PV of the remaining minimum payments less the PV of re-letting the GW (ODD §7.9).
+    Returns the amount claimed."""
+    c, m, q = model.ledger.contracts, model.market, model.quarter
+    start, end = max(int(c.start_q[r]), q + 1), int(c.maturity_q[r])
+    if end <= start:
+        return 0.0
+    rate = m.reference_rate / 4.0
+    k = np.arange(start - q, end - q, dtype=float)
+    discount = (1.0 + rate) ** (-k)
+    gw = float(c.gw[r])
+    minimum = float(c.min_share[r] * c.price[r]) * gw * discount.sum()
+    lag, specificity = _relet_terms(model, provider)
+    relet_price = m.compute_price / 4.0 * m.utilisation * (1.0 - specificity)
+    relet = relet_price * gw * discount[k > lag].sum()
+    amount = minimum - relet
+    if amount <= 1e-9:
+        return 0.0
+    model.ledger.book_claim(
+        provider.party,
+        customer.party,
+        amount,
+        maturity_q=q + model.p.credit.restructuring_extension_quarters,
+        loop=int(c.loop[r]),
+    )
+    return amount
+
+
+def _strand(model, rows: list[int], provider, customer, freed: list[float]) -> None:
+    """Capacity a builder built for the customer under the terminated contracts ``rows`` (their GW, in service or
+    under construction): idle for the re-let lag, then at a discount until each contract would have ended; the
+    GPUs of that share of its fleet, including those not yet delivered, are written down to what they are worth
+    on those terms (IAS 36 tests assets under construction too). One test per provider and customer, so that
+    several tranches of one contract impair the fleet once, in proportion to their GW together."""
+    lag, specificity = _relet_terms(model, provider)
+    c, q, cap = model.ledger.contracts, model.quarter, model.ledger.capacity
+    freed_gw = float(sum(freed))
+    if freed_gw <= 1e-12 or (lag == 0 and specificity == 0.0):
+        return
+    for r, gw in zip(rows, freed, strict=True):
+        if gw > 1e-12:
+            provider.strand(gw, q + 1 + lag, int(c.maturity_q[r]), specificity)
+    own = cap.index("owner").rows(provider.party)
+    own = own[cap.active[own] & (cap.gw[own] > 0)]
+    fleet = float(cap.gw[own].sum())
+    if fleet <= 0:
+        return
+    share = min(1.0, freed_gw / fleet)
+    m = model.market
+    margin = m.compute_price * m.utilisation * (1.0 - specificity) - capital.running_cost(model)
+    rate = m.reference_rate + m.hy_spread
+    ratio = capital.value_ratio(model, margin, rate, capital.ages(model, own)) * (1.0 + rate / 4.0) ** (-lag)
+    excess = share * np.maximum(cap.gpu_book[own] - cap.gpu_cost[own] * ratio, 0.0)
+    if excess.sum() <= 1e-9:
+        return
+    model.ledger.impair_capacity(own, excess)
+    # the loss is traced to the contracts in proportion to their GW
+    weights = np.asarray(freed) / freed_gw
+    losses.record(
+        model,
+        provider.party,
+        float(excess.sum()) * weights,
+        LossKind.IMPAIRMENT,
+        debtor=customer.party,
+        contract=np.asarray(rows),
+        loop=c.loop[np.asarray(rows)],
+    )
+    model.log(
+        "impairment",
+        provider.name,
+        f"{provider.name} writes its GPUs for {customer.name} down by {excess.sum():.1f}bn: {freed_gw:.2f} GW "
+        f"idle for {lag} quarters, then re-let {specificity:.0%} below market",
+        customer.name,
+        float(excess.sum()),
+    )
+
+
+def write_off(model, rows: np.ndarray, amounts: np.ndarray) -> None:
+    """Write claims down and book the credit losses (:func:`book_loss` per row, then the ledger posting)."""
+    c = model.ledger.contracts
+    amounts = np.minimum(np.asarray(amounts, dtype=float), c.principal[rows])
+    for r, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
+        book_loss(model, r, amount)
+    model.ledger.write_down(rows, amounts)
+
+
+def book_loss(model, row: int, amount: float) -> None:
+    """A credit loss on contract ``row``: in the loss book (holder, debtor, loop), in the creditor's memory (lenders
+    remember them), and claimed under the creditor's risk-transfer protection."""
+    if amount <= 0:
+        return
+    c = model.ledger.contracts
+    creditor = int(c.creditor[row])
     model.losses_q += amount
+    losses.record(
+        model,
+        creditor,
+        amount,
+        LossKind.WRITE_DOWN,
+        debtor=int(c.debtor[row]),
+        contract=row,
+        loop=int(c.loop[row]),
+    )
     firm = model.firm_by_party.get(creditor)
-    if firm is None or amount <= 0:
+    if firm is None:
         return
     firm.record_credit_loss(amount)
     c = model.ledger.contracts
@@ -85,6 +276,15 @@ def book_loss(model, creditor: int, amount: float) -> None:
         claim = min(amount * model.p.lenders.srt_cover_share, float(c.notional[r]))
         model.ledger.pay(int(c.debtor[r]), creditor, claim, Flow.HEDGE, int(r))
         model.ledger.run_down(r, claim)  # the protection's covered amount is used up
+        # the loss moves from the bank to its protection sellers
+        losses.record(
+            model,
+            [creditor, int(c.debtor[r])],
+            [-claim, claim],
+            LossKind.PROTECTION,
+            contract=int(r),
+            loop=10,
+        )
         model.log(
             "risk_transfer",
             firm.name,
@@ -151,10 +351,7 @@ def _restructure(model, firm) -> None:
     total = claims + bs["other_liabilities"]
     recovery = 1.0 if claims <= 0 else min(1.0, covered / total)
     if recovery < 1.0:
-        cut = c.principal[rows] * (1.0 - recovery)
-        for r, amount in zip(rows, cut, strict=True):
-            book_loss(model, int(c.creditor[r]), float(amount))
-        ledger.write_down(rows, cut)
+        write_off(model, rows, c.principal[rows] * (1.0 - recovery))
     # rescheduling: what fell due and was not paid moves out by a year
     overdue = rows[c.past_due[rows] > 0]
     ledger.reschedule(
@@ -175,6 +372,7 @@ def _restructure(model, firm) -> None:
 def _liquidate(model, firm) -> None:
     """Sell everything, pay creditors pro rata from the proceeds, write off the rest, close the firm."""
     ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
+    firm.sell_everything()  # a fund's loan book goes to the secondary market
     own = cap.index("owner").rows(firm.party)
     own = own[cap.active[own]]
     sold = 0.0
@@ -188,10 +386,7 @@ def _liquidate(model, firm) -> None:
     if claims.sum() > 0:
         pay = claims * min(1.0, cash / claims.sum())
         ledger.repay(rows[pay > 0], pay[pay > 0])
-        rest = c.principal[rows].copy()
-        for r, amount in zip(rows, rest, strict=True):
-            book_loss(model, int(c.creditor[r]), float(amount))
-        ledger.write_down(rows, rest)
+        write_off(model, rows, c.principal[rows].copy())
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
     ledger.clear_past_due(c.of_debtor(firm.party))
     firm.liquidated = True

@@ -18,6 +18,7 @@ from agents.hyperscaler import Hyperscaler
 from agents.neocloud import Neocloud
 from agents.oracle import Oracle
 from agents.private_credit import PrivateCreditFund
+from agents.project_company import ProjectCompany
 from economy import capital, population
 from params.schema import BANK_NAMES, FUND_NAMES, HYPERSCALER_NAMES, loop_on
 
@@ -43,6 +44,7 @@ DISPLAY = {
     "deutsche_bank": "Deutsche Bank",
 }
 LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # opening bonds mature in equal slices (assumption: a typical IG ladder)
+PROJECT_COMPANY = "Oracle project companies"
 
 
 def build_agents(model: CreditLoopModel) -> None:
@@ -50,7 +52,12 @@ def build_agents(model: CreditLoopModel) -> None:
     for key in HYPERSCALER_NAMES:
         Hyperscaler(model, DISPLAY[key], getattr(p, key))
     model.nvidia = ChipVendor(model, "Nvidia", p.nvidia)
-    Oracle(model, "Oracle", p.oracle)
+    oracle = Oracle(model, "Oracle", p.oracle)
+    if circular_on(model, "loop_l2_oracle_buildout"):
+        # the Stargate sites: a project company carries the OpenAI contract, builds for it, borrows from banks
+        model.project_company = ProjectCompany(
+            model, PROJECT_COMPANY, population.scaled_calibration(p.oracle, 0.0), sponsor=oracle
+        )
     Neocloud(model, "CoreWeave", p.coreweave)
     for key in ("openai", "xai", "anthropic"):
         AILab(model, DISPLAY[key], getattr(p, key))
@@ -155,12 +162,24 @@ def open_books(model: CreditLoopModel) -> None:
             )
             continue
         if isinstance(f, PrivateCreditFund):
-            ledger.open_balance_sheet(f.party, cash=f.cal.capital_usd_bn - ledger.paid_in[f.party])
+            # beyond its AI target and its cash buffer, a fund's capital is in its other (non-AI) loans; it holds
+            # the buffer, and what it has not lent to AI yet is committed by its investors but not yet called
+            lp, capital = p.lenders, f.cal.capital_usd_bn
+            loans = float(ledger.fin_assets[f.party])  # its opening AI loans, paid from the cash opened here
+            buffer = lp.fund_liquid_share * capital
+            other = min(
+                max((1.0 - lp.fund_target_ai_share - lp.fund_liquid_share) * capital, 0.0), capital - buffer
+            )
+            cash = buffer - float(ledger.cash[f.party])  # after the opening loans' payments, booked already
+            f.uncalled = max(capital - other - buffer - loans, 0.0)
+            ledger.open_balance_sheet(f.party, cash=cash, other_assets=other)
             continue
         residual = f.cal.book_equity_usd_bn - ledger.paid_in[f.party] - f.cal.cash_usd_bn
         ledger.open_balance_sheet(
             f.party, cash=f.cal.cash_usd_bn, other_assets=max(residual, 0.0), other_liabs=max(-residual, 0.0)
         )
+        if not f.listed:
+            continue
         for arr in (
             model.market.value,
             model.market.value_prev,
@@ -341,12 +360,14 @@ def _opening_contracts(model) -> None:
         ci.compute_contract_years,
         loop=6,
     )
-    # the Stargate sites come online in phases: equal tranches starting one quarter apart, each for the term
+    # the Stargate sites come online in phases: equal tranches starting one quarter apart, each for the term;
+    # with loop L2 the project company carries the contract, otherwise Oracle does
     oracle_price = ci.oracle_openai_usd_bn / (ci.oracle_openai_years * max(ci.oracle_openai_gw, 1e-9))
+    provider = PROJECT_COMPANY if circular_on(model, "loop_l2_oracle_buildout") else "Oracle"
     for k in range(ci.oracle_openai_ramp_quarters):
         _compute(
             model,
-            "Oracle",
+            provider,
             "OpenAI",
             ci.oracle_openai_gw / ci.oracle_openai_ramp_quarters,
             oracle_price,

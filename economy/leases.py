@@ -85,10 +85,7 @@ def _walk_away(model: CreditLoopModel, sponsor, rows: np.ndarray, lenders: str) 
     guarantee = min(float(c.residual_guarantee[rows].sum()), total - value)
     loss = total - value - guarantee
     if loss > 1e-9:
-        cut = principal * (loss / total)
-        for r, amount in zip(rows, cut, strict=True):
-            defaults.book_loss(model, int(c.creditor[r]), float(amount))
-        model.ledger.write_down(rows, cut)
+        defaults.write_off(model, rows, principal * (loss / total))
     model.ledger.reschedule(rows, q)  # V + G are due in this quarter's settlement
     model.log(
         "spv_walk_away",

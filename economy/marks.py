@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from accounting.contracts import Kind, Status
-from economy import capital
+from accounting.ledger import World
+from economy import capital, credit_risk, losses
+from economy.losses import LossKind
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -30,8 +32,24 @@ def mark(model: CreditLoopModel) -> None:
             impaired[firm.party] = firm.in_default
         elif firm.liquidated:
             market.value[firm.party] = 0.0
+    defaulted = np.array(model.new_defaulters, dtype=np.int64)
+    before = market.value[defaulted].copy()
     market.update_valuations(fundamentals, listed, impaired)
+    # shareholders of a firm that defaults this quarter lose the market value it sheds
+    lost = np.maximum(before - market.value[defaulted], 0.0)
+    losses.record(model, int(World.OUTSIDE_INVESTORS), lost, LossKind.EQUITY, debtor=defaulted)
     mark_contracts(model)
+    # lenders provide for expected losses at the default risk the new valuations imply
+    model.pd = credit_risk.default_probabilities(model)
+    credit_risk.provisions(model)
+
+
+def equity_values(model: CreditLoopModel) -> np.ndarray:
+    """What a share of each party is worth: its market value, or its book equity (at least 0) if not listed."""
+    unlisted = np.zeros(model.ledger.n_parties, dtype=bool)
+    for firm in model.firm_group("unlisted", lambda: [f for f in model.firms if not f.listed]):
+        unlisted[firm.party] = True
+    return np.where(unlisted, np.maximum(model.ledger.equity(), 0.0), model.market.value)
 
 
 def mark_contracts(model: CreditLoopModel) -> None:
@@ -41,7 +59,7 @@ def mark_contracts(model: CreditLoopModel) -> None:
     live = c.view("status") == Status.ACTIVE
     kind = c.view("kind")
     stakes = np.flatnonzero(live & (kind == Kind.EQUITY_STAKE))
-    ledger.revalue(stakes, c.fraction[stakes] * market.value[c.debtor[stakes]])
+    ledger.revalue(stakes, c.fraction[stakes] * equity_values(model)[c.debtor[stakes]])
     warrants = np.flatnonzero(live & (kind == Kind.WARRANT))
     ledger.revalue(
         warrants, c.fraction[warrants] * np.maximum(market.amd_price - c.price[warrants], 0.0) / 1000.0

@@ -88,7 +88,10 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     out["openai_equity_raised"] = model.equity_raised_q.get(openai.party, 0.0) if openai else 0.0
     for kind, col in INSTRUMENT_COLUMNS.items():
         out[col] = float(c.view("principal")[debt_rows & (kinds == kind)].sum())
-    off = c.view("off_balance_sheet")
+    # off the operating firms' balance sheets: SPV facilities, and the non-recourse project companies' own debt
+    off = c.view("off_balance_sheet").copy()
+    if model.project_company is not None:
+        off |= c.view("debtor") == model.project_company.party
     out["debt_on_balance_sheet"] = float(c.view("principal")[debt_rows & ~off].sum())
     out["debt_off_balance_sheet"] = float(c.view("principal")[debt_rows & off].sum())
     corporates = model.corporates()
@@ -157,6 +160,29 @@ def summary(model_frame, agent_frame=None) -> dict[str, float]:
         "cumulative_ai_revenue_usd_bn": float(model_frame["ai_revenue"].sum()),
         "peak_nvidia_revenue_usd_bn_per_quarter": float(model_frame["nvidia_revenue"].max()),
         "final_sentiment": float(model_frame["sentiment"].iloc[-1]),
+    }
+
+
+def loss_summary(model: CreditLoopModel) -> dict[str, float]:
+    """The run's losses by holder (credit losses, shareholders' value lost at defaults, and providers'
+    impairments of capacity stranded by a customer's default), its default costs and how far the lowest bank
+    capital ratio fell below its opening value."""
+    from economy import losses
+
+    out = {f"losses_{k}_usd_bn": v for k, v in losses.by_holder(model).items()}
+    out["default_costs_usd_bn"] = model.default_costs_total
+    ratios = np.asarray(model.bank_ratio_path, dtype=float)
+    # the lowest bank capital ratio of the simulated quarters, and how far it fell below the opening ratio
+    out["bank_capital_ratio_drop"] = float(max(ratios[0] - ratios[1:].min(), 0.0)) if ratios.size > 1 else 0.0
+    return out
+
+
+def losses_by_holder(summary: dict) -> dict[str, float]:
+    """The loss-by-holder lines of a run summary as one mapping (``lender_losses_by_holder`` in summary.json)."""
+    return {
+        k[len("losses_") : -len("_usd_bn")]: float(v)
+        for k, v in summary.items()
+        if k.startswith("losses_") and k.endswith("_usd_bn")
     }
 
 

@@ -21,6 +21,7 @@ from agents.private_credit import PrivateCreditFund
 from economy import (
     capital,
     compute_market,
+    credit_risk,
     defaults,
     energy,
     leases,
@@ -34,6 +35,7 @@ from economy.circularity import CircularityTracker
 from economy.credit_market import CreditMarket
 from economy.events import EventLog, quarter_label
 from economy.initialisation import build_agents, open_books
+from economy.losses import LossBook
 from economy.market import Market
 from economy.metrics import MODEL_SERIES, quarter_metrics
 from economy.opening_deals import scripted_deals
@@ -52,6 +54,7 @@ AGENT_SERIES = {
     "revenue": "revenue_q",
     "in_default": "in_default",
     "liquidated": "liquidated",
+    "credit_spread": "credit_spread",
 }
 
 
@@ -78,12 +81,14 @@ class CreditLoopModel(mesa.Model):
         self.circularity = CircularityTracker()
         self.circularity_index = 0.0
         self.events = EventLog()
+        self.loss_book = LossBook()
         self.firms: list = []
         self.firm_by_party: dict[int, object] = {}
         self.firms_by_name: dict[str, object] = {}
         self.funds: list[PrivateCreditFund] = []
         self.banks: list[Bank] = []
         self.nvidia = None
+        self.project_company = None  # the Stargate sites (loop L2), if any
         self.firm_state = PartyColumns(
             appetite=np.float64, liquidated=np.bool_, capex_growth=np.float64, funding_shortfall=np.float64
         )
@@ -93,6 +98,7 @@ class CreditLoopModel(mesa.Model):
         self.losses_total = 0.0
         self.retail_gw_total = 0.0
         self.compute_rows = np.zeros(0, dtype=np.int64)
+        self.pd = np.zeros(self.ledger.n_parties)  # one-year default probabilities (economy/credit_risk.py)
         build_agents(self)
         add_population(self)
         self.market.resize(self.ledger.n_parties)
@@ -100,6 +106,10 @@ class CreditLoopModel(mesa.Model):
         self._builders = self.agents.select(lambda a: isinstance(a, CapacityOwner))
         self.refresh_caches()
         calibrate_revenue(self)
+        self.pd = credit_risk.default_probabilities(self)
+        # the lowest bank capital ratio, from the opening books on (its fall is a run's bank capital drop)
+        self.bank_ratio_path = [min((b.capital_ratio() for b in self.banks), default=float("nan"))]
+        self.default_costs_total = 0.0
         if self.p.run.check_invariants:
             invariants.check(self.ledger)
         self.metrics: dict[str, float] = {}
@@ -165,6 +175,8 @@ class CreditLoopModel(mesa.Model):
         self.defaults_q = 0
         self.losses_q = 0.0
         self.ordered_gw_q = 0.0
+        self.new_defaulters: list[int] = []
+        self.default_costs_q = 0.0
         self.retired_gw_q = 0.0
         self.retired_gw_by_party: dict[int, float] = {}
         self.replacement_capex_q = 0.0
@@ -249,6 +261,16 @@ class CreditLoopModel(mesa.Model):
         )
         return float(c.gw[rows][running].sum())
 
+    def contracted_revenue_q(self, provider: int, within: int | None = None) -> float:
+        """A quarter's revenue under the provider's compute contracts running now or starting within ``within``
+        quarters (all of them if None), at their contracted prices and take-or-pay minimums."""
+        c, q = self.ledger.contracts, self.quarter
+        rows = c.of_creditor(provider)
+        mine = (c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.COMPUTE) & (c.maturity_q[rows] > q)
+        if within is not None:
+            mine &= c.start_q[rows] <= q + within
+        return float((c.price[rows] * c.gw[rows] * c.min_share[rows])[mine].sum())
+
     def tobins_q(self, funding_rate_annual: float) -> float:
         """Tobin's q of a new GW at today's rental margin (economy/capital.py)."""
         m = self.market
@@ -314,6 +336,7 @@ class CreditLoopModel(mesa.Model):
         energy.energise(self)
         leases.spv_lease_ends(self)  # before the caches and expected dues: a walk-away changes both
         self.refresh_caches()
+        self.pd = credit_risk.default_probabilities(self)  # what lenders price new credit on this quarter
         # capacity in service or on order a build lag ahead, as every firm sees it before anyone orders
         cap = self.ledger.capacity
         self.capacity_ahead_gw = capital.gw_ahead(
@@ -323,6 +346,7 @@ class CreditLoopModel(mesa.Model):
         d = settlement.quarter_dues(self)
         n = self.ledger.n_parties
         self._expected_dues = d.per_payer(n)
+        self._expected_repay = np.bincount(d.payer, d.repay, n)
         self._expected_fees = d.per_payer(n, self.ledger.contracts.view("kind") == Kind.COMPUTE)
 
     def observe(self) -> None:
@@ -343,6 +367,7 @@ class CreditLoopModel(mesa.Model):
     def settle(self) -> list[int]:
         """Settlement, then every firm books what its compute contracts and backstops paid."""
         new = settlement.settle(self)
+        self.new_defaulters = new
         for f in self.firms:
             f.book_contracts(
                 self.contract_revenue.get(f.party, 0.0), self.compute_fees_paid.get(f.party, 0.0)
@@ -365,6 +390,9 @@ class CreditLoopModel(mesa.Model):
         m.recover_prices()
         self.defaults_total += self.defaults_q
         self.losses_total += self.losses_q
+        self.default_costs_total += self.default_costs_q
+        if self.banks:
+            self.bank_ratio_path.append(min(b.capital_ratio() for b in self.banks))
         self.circularity_index = self.circularity.end_quarter()
         self.refresh_caches()
         self.metrics = quarter_metrics(self)

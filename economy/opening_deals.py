@@ -85,18 +85,23 @@ def _first_quarter_deals(model: CreditLoopModel) -> None:
         maturity_q=4 * 10,
         fixed_rate=ref + dl.oracle_bond_spread,
     )
-    if ci.loop_l2_oracle_buildout:
+    if loop_on(p, "loop_l2_oracle_buildout"):
         for bank in model.banks:
             bank.decide()
-        credit.borrow_bank(
-            oracle,
+        sites = model.project_company
+        # the developer's owners put up the equity beside the loans, at the same loan-to-cost (assumption; E055:
+        # the borrowers are the Vantage-developed sites, not Oracle)
+        ltc = dl.project_loan_to_cost
+        ledger.contribute(World.OUTSIDE_INVESTORS, sites.party, (1.0 - ltc) / ltc * dl.vantage_loans_usd_bn)
+        loans = credit.borrow_bank(
+            sites,
             dl.vantage_loans_usd_bn,
             spread=dl.project_loan_spread,
             tenor_q=4 * p.credit.loan_tenor_years,
-            off_balance_sheet=True,
             loop=2,
             label="Vantage project loans for Texas and Wisconsin",
         )
+        sites.guarantee(loans)
     for name, amount in (("Alphabet", dl.alphabet_bond_usd_bn), ("Amazon", dl.amazon_bond_usd_bn)):
         f = model.firm(name)
         ledger.open_contract(

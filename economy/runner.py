@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from economy.events import quarter_label
-from economy.metrics import amplification, summary
+from economy.metrics import amplification, loss_summary, summary
 from economy.model import CreditLoopModel
 from params.schema import Parameters
 
@@ -73,7 +73,7 @@ def run_simulation(
         frame,
         agent_frame(m) if agents else None,
         _events(m),
-        summary(frame),
+        {**summary(frame), **loss_summary(m)},
         seed,
         scenario,
         params.circular.circular_financing,

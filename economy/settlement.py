@@ -44,11 +44,21 @@ def settle(model: CreditLoopModel) -> list[int]:
     payer, payee, amount = d.payer[rows], d.payee[rows], total[rows]
     owed = np.bincount(payer, amount, n) + bills
     agent = ~ledger.is_world
-    for party in np.flatnonzero(agent & (owed > ledger.cash + 1e-9)):
+    short = np.flatnonzero(agent & (owed > ledger.cash + 1e-9))
+    for party in short:
         firm = model.firm_by_party.get(int(party))
         if firm is not None and not firm.in_default:
             firm.raise_liquidity(float(owed[party] - ledger.cash[party]))
-    recovery = recovery_rates(ledger, payer, payee, amount, bills)
+    if short.size:
+        # raising liquidity can change the book (loans sold to new holders, lines drawn): settle what is due now
+        d = quarter_dues(model)
+        total = d.income + d.repay
+        rows = np.flatnonzero(total > 0)
+        payer, payee, amount = d.payer[rows], d.payee[rows], total[rows]
+    credit = model.p.credit
+    recovery = recovery_rates(
+        ledger, payer, payee, amount, bills, alpha=credit.default_cost_alpha, beta=credit.default_cost_beta
+    )
     billed = np.flatnonzero(bills)
     if billed.size:
         ledger.pay_many(billed, int(World.SUPPLIERS), bills[billed] * recovery[billed], Flow.OPEX)
@@ -66,6 +76,11 @@ def settle(model: CreditLoopModel) -> list[int]:
         ledger.record_default(i)
         firm = model.firm_by_party[i]
         firm.in_default = True
+        # what its estate did not pass on is the cost of the default (Rogers-Veraart): paid away to advisers
+        cost = float(ledger.cash[i])
+        if cost > 1e-9 and (credit.default_cost_alpha < 1.0 or credit.default_cost_beta < 1.0):
+            ledger.pay(i, int(World.SUPPLIERS), cost, Flow.DEFAULT_COST)
+            model.default_costs_q += cost
         model.log(
             "default",
             firm.name,

@@ -397,6 +397,64 @@ class CreditSettings(_Group):
         "assumption: collateral realises market value less 30% in default",
         "Haircut on collateral seized and sold in a default.",
     )
+    equity_volatility_annual: float = param(
+        0.45,
+        "1/sqrt(year)",
+        0.05,
+        2.0,
+        "assumption: AI equities' volatility of about 40-50% a year (Nvidia, Oracle, CoreWeave in 2025)",
+        "Equity volatility in the Merton distance to default of every firm.",
+    )
+    concentration_volatility_weight: float = param(
+        1.0,
+        "1",
+        0.0,
+        5.0,
+        "assumption: a firm living off one customer carries that customer's risk (digest loop L2, Oracle-OpenAI)",
+        "Rise of a firm's asset volatility per unit share of its largest customer in its backlog and revenue.",
+    )
+    coverage_dispersion: float = param(
+        0.35,
+        "1",
+        0.05,
+        2.0,
+        "assumption: a firm whose cash, cash flow and equity capacity cover its next year's payments twice "
+        "defaults with ~2%, one covering them once with 50%",
+        "Dispersion of the log liquidity coverage in the liquidity part of the default probability.",
+    )
+    loss_given_default: float = param(
+        0.6,
+        "share",
+        0.0,
+        1.0,
+        "assumption: senior unsecured recoveries of about 40% (rating agencies' long-run averages)",
+        "Loss given default in issuer spreads and in lenders' expected-loss provisions.",
+    )
+    max_lending_pd: float = param(
+        0.3,
+        "share",
+        0.05,
+        1.0,
+        "assumption: about the one-year default rate of CCC/C issuers (S&P long-run average, ~27%); above it "
+        "lenders ration rather than price the risk (Stiglitz-Weiss)",
+        "Lenders extend no new credit to a borrower whose one-year default probability is above this.",
+    )
+    default_cost_alpha: float = param(
+        0.9,
+        "share",
+        0.0,
+        1.0,
+        "assumption: bankruptcy costs of a few to 20% of assets (Bris, Welch & Zhu 2006); Rogers & Veraart (2013)",
+        "Share of its own cash a defaulter's estate realises for its creditors in clearing (Rogers-Veraart alpha).",
+    )
+    default_cost_beta: float = param(
+        0.95,
+        "share",
+        0.0,
+        1.0,
+        "assumption: claims on other firms are collected at a small cost (Rogers & Veraart 2013)",
+        "Share of what others pay it that a defaulter's estate passes on in clearing (Rogers-Veraart beta).",
+    )
     legacy_coupon_annual: float = param(
         0.04,
         "1/year",
@@ -689,6 +747,57 @@ class LenderSettings(_Group):
         0.5,
         "assumption: typical evergreen-fund quarterly gate",
         "Most capital a fund pays out to redeeming investors per quarter.",
+    )
+    fund_liquid_share: float = param(
+        0.1,
+        "share",
+        0.02,
+        0.5,
+        "assumption: evergreen private-credit funds and BDCs hold roughly 5-15% of capital in cash and liquid "
+        "credit; the rest of what is not lent to AI is their other direct-lending book, which cannot be sold fast",
+        "Share of capital a fund keeps in cash (its non-AI book beyond it is illiquid other assets).",
+    )
+    fund_credit_line_share: float = param(
+        0.15,
+        "share",
+        0.0,
+        1.0,
+        "assumption: bank subscription and NAV facilities of funds, sized as a share of fund capital",
+        "Size of a fund's back-leverage line from the banks, as a share of its capital.",
+    )
+    fund_credit_line_spread: float = param(
+        0.02,
+        "1/year",
+        0.0,
+        0.1,
+        "assumption: NAV and subscription facilities priced around SOFR + 2%",
+        "Spread over the reference rate on banks' back-leverage loans to funds.",
+    )
+    loan_sale_base_discount: float = param(
+        0.05,
+        "share",
+        0.0,
+        0.5,
+        "assumption: private loans sold in the secondary market trade a few percent below their carrying value "
+        "even in calm markets (illiquidity)",
+        "Discount to carrying value at which a fund sells a loan before any price impact.",
+    )
+    loan_sale_price_impact: float = param(
+        1.0,
+        "1",
+        0.0,
+        10.0,
+        "assumption: exponential inverse demand of Cifuentes, Ferrucci and Shin (2005), p = exp(-a x / depth)",
+        "Price impact a of loan sales: selling the market's quarterly depth lowers the price to exp(-a).",
+    )
+    loan_market_depth_usd_bn_per_quarter: float = param(
+        50.0,
+        "USD bn/quarter",
+        1.0,
+        1000.0,
+        "assumption: secondary buyers for private loans (credit secondaries funds, CLOs), tens of billions a "
+        "quarter",
+        "Depth of the secondary market for private loans in the price-impact rule.",
     )
     fund_stress_loss_rate: float = param(
         0.03,
@@ -1072,6 +1181,22 @@ class DealSettings(_Group):
     """The 2025Q4 deals scripted into the first quarter (DEFAULTS.md section 4) and legacy contract terms."""
 
     meta_bond_usd_bn: float = param(30.0, "USD bn", 0.0, 100.0, "S005", "Meta's six-tranche bond.")
+    relet_lag_quarters: int = param(
+        4,
+        "quarters",
+        0,
+        12,
+        "assumption: a campus built to one customer's design takes about a year to re-let",
+        "Quarters that capacity a builder built for a customer stands idle after the customer's contract ends in default.",
+    )
+    specificity_discount: float = param(
+        0.25,
+        "share of the market price",
+        0.0,
+        0.9,
+        "assumption: customer-specific sites (power, cooling, networking to one tenant's design) re-let below market",
+        "Discount on the market price at which such capacity re-lets, for the rest of the original contract's term.",
+    )
     meta_bond_spread_short: float = param(
         0.0085, "1/year", 0.0, 0.05, "E010", "Spread of its 5-year tranche."
     )
@@ -1127,6 +1252,22 @@ class DealSettings(_Group):
         0.3,
         "E083: blended DDTL and other facilities",
         "Spread of CoreWeave's opening GPU-backed loans.",
+    )
+    project_loan_to_cost: float = param(
+        0.7,
+        "share of capex",
+        0.1,
+        0.95,
+        "assumption: data-centre project finance at 60-80% loan-to-cost",
+        "Share of a project company's capex its bank project loans finance; the sponsor's equity pays the rest.",
+    )
+    sponsor_guarantee_share: float = param(
+        0.2,
+        "share of project loans",
+        0.0,
+        1.0,
+        "assumption: a limited sponsor (completion) guarantee, not full recourse",
+        "Share of a project company's loans its sponsor guarantees if the project company defaults.",
     )
     project_loan_spread: float = param(
         0.025, "1/year", 0.0, 0.2, "S049", "Spread of bank project loans for data centres (Vantage/Oracle)."

@@ -56,7 +56,7 @@ def test_the_population_has_the_firms_and_contracts_asked_for():
     assert len(synthetic) == sum(COUNTS.values())
     for kind, cls in CLASSES.items():
         assert sum(1 for f in synthetic if type(f) is cls) == COUNTS[kind], kind
-    assert len(model.agents) == len(model.firms) == sum(COUNTS.values()) + 16  # plus the calibrated economy
+    assert len(model.agents) == len(model.firms) == sum(COUNTS.values()) + 17  # plus the calibrated economy
     # about twenty contracts per synthetic firm at the opening: loans, bonds, compute contracts, stakes; a
     # neocloud's opening GPU-backed loans are one row per lender and vintage of its GPUs in service
     n = model.ledger.contracts.n
@@ -104,7 +104,8 @@ def test_synthetic_firms_are_scaled_copies_of_their_templates():
         assert sheet["cash"] == pytest.approx(f.cal.cash_usd_bn, rel=1e-9, abs=1e-12), f.name
         assert sheet["equity"] == pytest.approx(f.cal.book_equity_usd_bn, rel=1e-9, abs=1e-9), f.name
     for f in [f for f in model.firms if f.synthetic and isinstance(f, PrivateCreditFund)]:
-        assert f.equity == pytest.approx(f.cal.capital_usd_bn, rel=1e-9), f.name
+        # paid-in capital plus what its investors have committed and not yet been called for
+        assert f.equity + f.uncalled == pytest.approx(f.cal.capital_usd_bn, rel=1e-9), f.name
         assert f.cash >= 0.0, f.name
 
 
@@ -146,7 +147,7 @@ def test_population_runs_are_deterministic_per_seed():
 def test_counts_of_zero_are_the_calibrated_economy():
     calibrated = CreditLoopModel(build_parameters({}), rng=1)
     assert not any(f.synthetic for f in calibrated.firms)
-    assert len(calibrated.firms) == 16
+    assert len(calibrated.firms) == 17  # 16 firms and the Oracle project companies
     # building the calibrated economy draws no random number: the generator is where Mesa left it
     assert calibrated.rng.bit_generator.state == mesa.Model(rng=1).rng.bit_generator.state
 

@@ -70,6 +70,8 @@ def economy():
         compute_fees_paid={},
         firm_state=PartyColumns(funding_shortfall=float).ensure(ledger.n_parties),
     )
+    host.p = SimpleNamespace(credit=SimpleNamespace(default_cost_alpha=1.0, default_cost_beta=1.0))
+    host.default_costs_q = 0.0
     ledger.quarter = 1
     ledger.invoice(compute, 4.0)  # the operating phase's invoice: 1 GW x 4
     return host, lab, cloud, bank, loan, compute

@@ -26,6 +26,8 @@ KIND_COLORS = {
     Kind.WARRANT: "#bcbd22",
     Kind.RISK_TRANSFER: "#393b79",
     Kind.EQUITY_SHORT: "#637939",
+    Kind.CLAIM: "#d62728",
+    Kind.GUARANTEE: "#c49c94",
 }
 
 KIND_LABELS = {
@@ -36,6 +38,7 @@ KIND_LABELS = {
     Kind.WARRANT: "warrants",
     Kind.RISK_TRANSFER: "risk transfers (SRT)",
     Kind.EQUITY_SHORT: "equity shorts",
+    Kind.GUARANTEE: "sponsor guarantees",
 }
 
 TYPE_COLORS = {
@@ -46,6 +49,7 @@ TYPE_COLORS = {
     "AI lab": "#b47cc7",
     "private-credit fund": "#937860",
     "bank": "#64b5cd",
+    "project company": "#e1a276",
     "world": "#c8c8c8",
 }
 DEFAULT_COLOR = "#d62728"  # defaulted firms (and only they) are red

@@ -1,0 +1,102 @@
+"""Loan sales under redemption pressure (docs/ODD.md §7.7.7): a fund that must pay out more than its cash and
+its bank line sells a vertical slice of its loan book (its AI loans and its other loans alike) to secondary buyers
+(outside investors) at a discount.
+
+The price follows the exponential inverse demand of Cifuentes, Ferrucci and Shin (2005): the marginal price of
+the ``s``-th billion of carrying value sold in a quarter, market-wide, is ``(1 − b) · exp(−a · s / D)``
+(``b = lenders.loan_sale_base_discount``, ``a = lenders.loan_sale_price_impact``,
+``D = lenders.loan_market_depth_usd_bn_per_quarter``). Selling carrying value ``C`` after ``S`` has been sold this
+quarter raises
+
+    proceeds(S, C) = (1 − b) · D / a · (exp(−a S / D) − exp(−a (S + C) / D))
+
+so the order in which funds sell does not change what they raise together, and every sale depresses the next.
+The seller books carrying value less proceeds as a realised loss (the loss book's SALE lines), which counts
+toward its loss-driven outflows and its stop-lending threshold: the fire-sale spiral of a run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from accounting.contracts import IS_DEBT, Status
+from accounting.ledger import World
+from economy import losses
+from economy.losses import LossKind
+
+if TYPE_CHECKING:
+    from agents.private_credit import PrivateCreditFund
+    from economy.model import CreditLoopModel
+
+
+def _terms(model: CreditLoopModel) -> tuple[float, float, float]:
+    """(price impact a, depth D, 1 − base discount) of the secondary loan market."""
+    p = model.p.lenders
+    return p.loan_sale_price_impact, p.loan_market_depth_usd_bn_per_quarter, 1.0 - p.loan_sale_base_discount
+
+
+def proceeds(model: CreditLoopModel, sold_before: float, carrying: float) -> float:
+    """What selling ``carrying`` of loans raises after ``sold_before`` has been sold this quarter."""
+    a, depth, keep = _terms(model)
+    if a <= 0:
+        return keep * carrying
+    return (
+        keep
+        * depth
+        / a
+        * (math.exp(-a * sold_before / depth) - math.exp(-a * (sold_before + carrying) / depth))
+    )
+
+
+def carrying_for(model: CreditLoopModel, sold_before: float, need: float) -> float:
+    """The carrying value to sell to raise ``need`` (inf if the market cannot absorb that much)."""
+    a, depth, keep = _terms(model)
+    if keep <= 0:
+        return math.inf
+    if a <= 0:
+        return need / keep
+    left = math.exp(-a * sold_before / depth) - a * need / (keep * depth)
+    return math.inf if left <= 0 else -depth / a * math.log(left) - sold_before
+
+
+def sell_for(model: CreditLoopModel, fund: PrivateCreditFund, need: float) -> float:
+    """Sell a pro-rata slice of ``fund``'s whole loan book, its AI loans and its other loans alike, to raise
+    ``need`` (or everything, if it cannot); returns the proceeds."""
+    ledger, c = model.ledger, model.ledger.contracts
+    rows = c.of_creditor(fund.party)
+    rows = rows[(c.status[rows] == Status.ACTIVE) & IS_DEBT[c.kind[rows]] & (c.principal[rows] > 1e-9)]
+    carrying = c.principal[rows] - c.allowance[rows]
+    other = max(float(ledger.other_assets[fund.party]), 0.0)
+    book = float(carrying.sum()) + other
+    if need <= 1e-9 or book <= 1e-9:
+        return 0.0
+    market = model.credit
+    sell = min(carrying_for(model, market.loans_sold_q, need), book)
+    share = sell / book
+    raised = proceeds(model, market.loans_sold_q, sell)
+    factor = raised / sell
+    market.loans_sold_q += sell
+    buyer = int(World.OUTSIDE_INVESTORS)
+    if rows.size:
+        prices = carrying * share * factor
+        ledger.sell_claims(rows, share, buyer, prices)
+        lost = carrying * share - prices
+        losses.record(
+            model, fund.party, lost, LossKind.SALE, debtor=c.debtor[rows], contract=rows, loop=c.loop[rows]
+        )
+        emptied = rows[c.principal[rows] <= 1e-9]
+        if emptied.size:
+            ledger.close(emptied, Status.MATURED)
+    if other > 0:
+        ledger.sell_other_assets(fund.party, buyer, other * share, other * share * factor)
+        losses.record(model, fund.party, other * share * (1.0 - factor), LossKind.SALE)
+    fund.record_credit_loss(sell - raised)
+    model.log(
+        "loan_sale",
+        fund.name,
+        f"{fund.name} sells {sell:.1f}bn of loans at {factor:.0%} of their carrying value to raise cash",
+        "secondary buyers",
+        raised,
+    )
+    return raised
