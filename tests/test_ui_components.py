@@ -15,10 +15,16 @@ from mesa.visualization.utils import update_counter
 
 from model.contracts import Kind, Status
 from params.loader import read_scenario_file, scenario_names
-from params.schema import parameter_specs
+from params.schema import ParamSpec, parameter_specs
+from params.schema import spec as schema_spec
 from visualization import controls, export, live
 from visualization.app import Page
-from visualization.charts import CHART_KEYS, CHARTS, ChartSet, nice_ceiling
+from visualization.charts import (
+    CHART_KEYS,
+    CHARTS,
+    ChartSet,
+    nice_ceiling,
+)
 from visualization.network import NetworkView, aggregate_edges, contract_exposure, edge_table, layout, nodes
 from visualization.panels import LivePanels
 
@@ -45,8 +51,13 @@ def _widgets(root):
 
 def _texts(rc) -> str:
     """All strings shown under a render's root (text, labels, HTML)."""
+    return _strings(rc.container)
+
+
+def _strings(root) -> str:
+    """All strings shown under a widget (text, labels, HTML)."""
     parts = []
-    for x in _widgets(rc.container):
+    for x in _widgets(root):
         for name, value in x.trait_values().items():
             if name.startswith("_") or name in ("style_", "class_", "layout", "tag"):
                 continue
@@ -181,6 +192,139 @@ def test_slider_change_edits_state_and_starts_a_new_run(state):
     assert reactive.value.value(name) == pytest.approx(1.2)
     assert reactive.value.generation == state.generation + 1
     assert live.applied_value(reactive.value.config.params, name) == pytest.approx(1.2)
+
+
+NUMERIC = [s for s in parameter_specs() if s.type is not bool]
+
+
+@pytest.mark.parametrize("spec", NUMERIC, ids=lambda s: s.name)
+def test_every_way_of_moving_a_slider_stays_in_its_schema_range(spec):
+    """What Vuetify's slider and the number box can send: End then →, Home then ←, PageUp/PageDown past either
+    end (ten steps, or a tenth of the range), any typed number: clamped to [lo, hi]."""
+    step = controls.slider_step(spec)
+    lo, hi = spec.lo, spec.hi
+    span = hi - lo
+    page = step * (span / step / 10 if span / step > 100 else 10)
+    for sent, expected in (
+        (hi + step, hi),
+        (hi + 3 * step, hi),
+        (hi + page, hi),
+        (lo - step, lo),
+        (lo - page, lo),
+        (hi * 10 + 5, hi),
+        (-abs(lo) * 10 - 5, lo),
+        (str(hi + step), hi),
+    ):
+        got = controls.clamped(spec, sent)
+        assert got == pytest.approx(expected) and lo <= got <= hi, (sent, got)
+        assert type(got) is spec.type
+    assert controls.clamped(spec, lo) == lo and controls.clamped(spec, hi) == hi
+
+
+def test_clamping_with_a_step_that_does_not_divide_the_range():
+    odd = ParamSpec("x.odd", float, 0.0, "u", 0.0, 1.0, "assumption: test", "", "x", True)
+    assert controls.clamped(odd, 0.9 + 0.3) == 1.0  # → from the last step below hi overshoots it
+    assert controls.clamped(odd, 0.1 + 0.2) == 0.3  # no float noise from step arithmetic
+    ints = ParamSpec("x.n", int, 3, "u", 1, 10, "assumption: test", "", "x", True)
+    assert (
+        controls.clamped(ints, 10.6) == 10
+        and controls.clamped(ints, 0.4) == 1
+        and controls.clamped(ints, 4.5) == 4
+    )
+    for bad in ("", "abc", float("nan"), float("inf"), None):
+        with pytest.raises((TypeError, ValueError)):
+            controls.clamped(odd, bad)
+
+
+def test_slider_keys_past_the_end_and_typed_numbers_are_clamped_in_the_page(state):
+    name = "demand.ai_growth_initial_annual"
+    reactive = solara.reactive(state)
+    specs = dict(controls.grouped_specs())["demand"]
+    _, rc = _render(controls.GroupBody(specs, reactive))
+    control = next(x for x in _with_class(rc, "cl-param") if x.attributes.get("data-param") == name)
+    slider = next(x for x in _widgets(control) if isinstance(x, v.Slider))
+    box = next(x for x in _widgets(control) if "cl-param-box" in _classes(x))
+    hi = schema_spec(name).hi
+    slider.fire_event("change", hi)  # End
+    slider.fire_event("change", hi + slider.step)  # then →: Vuetify emits the unclamped value
+    assert reactive.value.value(name) == hi and reactive.value.error is None
+    assert box.v_model == controls.box_text(hi)
+    box.v_model = "5"
+    box.fire_event("change", "5")  # typed past the end
+    assert reactive.value.value(name) == hi and box.v_model == controls.box_text(hi)
+    box.v_model = "0.5"
+    box.fire_event("change", "0.5")
+    assert reactive.value.value(name) == 0.5 and slider.v_model == 0.5
+    assert live.applied_value(reactive.value.config.params, name) == 0.5
+    box.fire_event("change", "not a number")
+    assert "not a number" in reactive.value.field_error(name)
+    assert live.applied_value(reactive.value.config.params, name) == 0.5  # the run keeps the last valid value
+    assert reactive.value.field_error(name) in _texts(rc)
+    box.fire_event("change", "0.7")
+    assert reactive.value.field_error(name) is None and reactive.value.value(name) == 0.7
+
+
+# -- per-field errors ---------------------------------------------------------------------------------------------
+BAD_SHOCK = {"kind": "spreads", "quarter": 3, "size": 50.0, "duration": 2}
+GOOD_SHOCK = {"kind": "spreads", "quarter": 3, "size": 0.5, "duration": 2}
+
+
+def test_a_bad_entry_blocks_only_its_own_field(state):
+    s = live.with_shocks(state, [GOOD_SHOCK])
+    bad = live.with_shock(s, 0, "size", 50.0)
+    assert bad.field_error("shocks.0.size") and "size" in bad.field_error("shocks.0.size")
+    assert bad.config == s.config and bad.shown_shock(0)["size"] == 50.0 and bad.shocks[0]["size"] == 0.5
+    # another field's edit still goes to the run, and the bad entry keeps its own message
+    edited = live.with_edit(bad, "credit.reference_rate_annual", 0.07)
+    assert edited.generation == bad.generation + 1
+    assert live.applied_value(edited.config.params, "credit.reference_rate_annual") == 0.07
+    assert edited.config.params.shocks[0].size == 0.5
+    assert [k for k, _ in edited.errors] == ["shocks.0.size"]
+    # so does another field of the same shock
+    later = live.with_shock(edited, 0, "quarter", 5)
+    assert later.config.params.shocks[0].quarter == 5 and later.field_error("shocks.0.size")
+    # correcting the field clears its message at once
+    fixed = live.with_shock(later, 0, "size", -0.25)
+    assert fixed.errors == () and fixed.error is None and fixed.config.params.shocks[0].size == -0.25
+    assert live.applied_value(fixed.config.params, "credit.reference_rate_annual") == 0.07
+
+
+def test_errors_of_two_fields_are_kept_apart_and_none_goes_stale(state):
+    s = live.with_shocks(state, [GOOD_SHOCK, GOOD_SHOCK])
+    s = live.with_shock(s, 0, "size", 50.0)
+    s = live.with_seed(s, -3)
+    assert {k for k, _ in s.errors} == {"shocks.0.size", "seed"}
+    assert s.field_error("seed").startswith("seed") and "size" not in s.field_error("seed")
+    s = live.with_seed(s, 4)
+    assert [k for k, _ in s.errors] == ["shocks.0.size"] and s.config.seed == 4
+    s = live.with_shock(s, 1, "duration", 999)
+    assert {k for k, _ in s.errors} == {"shocks.0.size", "shocks.1.duration"}
+    assert "duration" in s.field_error("shocks.1.duration") and "size" not in s.field_error(
+        "shocks.1.duration"
+    )
+    s = live.without_shock(s, 0)  # the second shock's entry moves up with it
+    assert [k for k, _ in s.errors] == ["shocks.0.duration"] and s.shown_shock(0)["duration"] == 999
+    s = live.with_scenario(s, s.scenario)  # a preset starts the fields over
+    assert s.errors == () and s.rejected == ()
+
+
+def test_field_errors_show_under_their_field_and_go_when_it_is_fixed(state):
+    reactive = solara.reactive(live.with_shocks(state, [GOOD_SHOCK]))
+    _, rc = _render(controls.SettingsPanel(reactive, []))
+    size = next(x for x in _with_class(rc, "cl-shock-size") if isinstance(x, v.TextField))
+    size.v_model = "50"
+    size.fire_event("keyup.enter", None)
+    assert reactive.value.field_error("shocks.0.size")
+    card = _with_class(rc, "cl-shock")[0]
+    assert reactive.value.field_error("shocks.0.size") in _strings(
+        card
+    )  # under the field, in the shock's card
+    assert any("size" in str(a.children) for a in rc.find(v.Alert).widgets)  # and in the sidebar's summary
+    size = next(x for x in _with_class(rc, "cl-shock-size") if isinstance(x, v.TextField))
+    size.v_model = "0.5"
+    size.fire_event("keyup.enter", None)
+    assert reactive.value.errors == ()
+    assert not _with_class(rc, "cl-field-error") and not rc.find(v.Alert).widgets
 
 
 def test_every_scenario_loads_into_the_settings(state):
