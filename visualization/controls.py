@@ -23,6 +23,7 @@ from solara.alias import rv as v
 from model.events import quarter_label
 from params.schema import GROUP_TITLES, ParamSpec, Shock, parameter_specs
 from visualization import live
+from visualization.fileinput import FileBrowse
 from visualization.style import fmt, humanize
 
 # the issue names these groups first (in this order); shocks come right after them
@@ -455,11 +456,12 @@ def ScenarioPicker(state: solara.Reactive[live.UiState]):
             classes=["cl-undo-all"],
         )
     FieldError(s.field_error("seed"))
-    solara.FileDrop(
-        label="Drop a scenario .toml here (e.g. one saved from Export) to load it",
-        on_file=on_file,
-        lazy=False,
-    )
+    with solara.Div(classes=["cl-scenario-file"]):
+        solara.FileDrop(
+            label="Drop a scenario .toml here (e.g. one saved from Export)", on_file=on_file, lazy=False
+        )
+        with solara.Div(classes=["cl-file-input"]):  # a template widget puts no class on its own root
+            FileBrowse("…or choose a scenario file", on_file, accept=".toml")
     if upload_error:
         solara.Error(upload_error, classes=["cl-upload-error"])
 
