@@ -8,12 +8,14 @@ import time
 
 import ipyvuetify as v
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import pytest
 import solara
 from mesa.visualization.utils import update_counter
 
 from model.contracts import Kind, Status
+from model.economy import CreditLoopModel
 from params.loader import read_scenario_file, scenario_names
 from params.schema import ParamSpec, parameter_specs
 from params.schema import spec as schema_spec
@@ -22,7 +24,9 @@ from visualization.app import Page
 from visualization.charts import (
     CHART_KEYS,
     CHARTS,
+    BlitChart,
     ChartSet,
+    model_series,
     nice_ceiling,
 )
 from visualization.network import NetworkView, aggregate_edges, contract_exposure, edge_table, layout, nodes
@@ -441,6 +445,34 @@ def test_charts_update_by_blitting(state):
     assert amp is not None and amp.ratios["boom_peak"] is not None
     # the backgrounds are drawn rarely: most quarters only blit the data
     assert all(c.full_draws <= 4 for c in charts.charts.values())
+
+
+def test_quarter_zero_draws_the_opening_books_and_leaves_the_run_unchanged(state):
+    run = live.LiveRun(state.config, twin=True)
+    opening = run.main_opening
+    assert opening["quarter"] == -1 and opening["capex"] > 0 and opening["debt_bonds"] > 0
+    assert all(np.isnan(opening[k]) for k in live.BOOKED_IN_QUARTER)  # no false zero before any quarter
+    assert run.twin_opening["quarter"] == -1
+    charts = ChartSet(run.horizon, True, run.config.params)
+    pngs, amp = charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
+    assert amp is None
+    for key in CHART_KEYS:  # not the empty 0-1 axes of a chart without data
+        empty = BlitChart(charts.charts[key].spec, run.horizon, True, run.config.params)._empty()
+        assert pngs[key] != empty, key
+    capex = charts.charts["capex"].axes[0]
+    assert (
+        capex.started and capex.hi >= opening["capex"] > capex.lo
+    )  # the axis is scaled to the opening point
+    for _ in range(3):
+        run.step()
+    series = model_series(run.main, run.main_opening)
+    assert list(series["quarter"]) == [-1, 0, 1, 2] and series["capex"][0] == opening["capex"]
+    # reading the opening books does not change the run: the same series as a model nobody looked at
+    plain = CreditLoopModel(state.config.params, rng=state.config.seed, scenario=state.config.scenario)
+    for _ in range(3):
+        plain.step()
+    mine, theirs = model_series(run.main), model_series(plain)
+    assert all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in theirs)
 
 
 def test_nice_ceiling():

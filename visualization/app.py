@@ -80,7 +80,7 @@ def _warm_up(quarters: int = 3) -> None:
         run = live.LiveRun(state.config, twin=True)
         charts, network = ChartSet(run.horizon, True, run.config.params), NetworkView()
         for _ in range(quarters + 1):
-            charts.render_all(run.main, run.twin)
+            charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
             network.render(run.main, None, run.label)
             run.step()
     except Exception:  # only an optimisation

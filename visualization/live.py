@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from model.economy import CreditLoopModel
+from model.metrics import quarter_metrics
 from model.runner import without_circular
 from params.loader import (
     ParameterError,
@@ -288,6 +289,24 @@ def applied_value(params: Parameters, name: str) -> Any:
 
 
 # -- the live run -------------------------------------------------------------------------------------------------
+# Per-quarter flows the model books only while a quarter runs: before the first quarter its books hold no value
+# for them (they read 0), so the opening point leaves them out instead of showing a false zero.
+BOOKED_IN_QUARTER = ("ai_revenue", "capex_revenue_gap", "compute_contract_revenue", "circularity_index")
+
+
+def opening_metrics(model: CreditLoopModel | None) -> dict[str, float] | None:
+    """The model's series at its opening books, before the first step (quarter -1): what quarter 0 of the page
+    draws. :func:`model.metrics.quarter_metrics` only reads the books, so the run itself is unchanged."""
+    if model is None or model.steps:
+        return None
+    try:
+        row = quarter_metrics(model)
+    except Exception:  # the charts then start at the first quarter, as they did before
+        log.warning("no opening point: %s", traceback.format_exc())
+        return None
+    return {**row, **dict.fromkeys(BOOKED_IN_QUARTER, float("nan"))}
+
+
 class LiveRun:
     """A model and (optionally) its twin without circular financing, stepped in lock-step.
 
@@ -313,6 +332,8 @@ class LiveRun:
         self._shown = threading.Event()
         self._shown.set()
         self.main: CreditLoopModel | None = self._build(config.params, "the model")
+        self.main_opening = opening_metrics(self.main)  # before any step: the books as they open
+        self.twin_opening: dict[str, float] | None = None
         if twin:
             self.set_twin(True)
 
@@ -385,6 +406,7 @@ class LiveRun:
                 return
             self.twin_error = None
             self.twin = self._build(without_circular(self.config.params), "the twin")
+            self.twin_opening = opening_metrics(self.twin)  # before it catches up
             self._catch_up_twin()
 
     # -- reading ----------------------------------------------------------------------------------------------

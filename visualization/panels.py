@@ -174,7 +174,7 @@ def ChartsPanel(run: LiveRun, counter: int, pool: dict):
     def draw():
         t0 = time.perf_counter()
         with run.lock:
-            pngs, amp = charts.render_all(run.main, run.twin)
+            pngs, amp = charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
         return pngs, amp, (time.perf_counter() - t0) * 1000
 
     # keyed on the model's quarter (not only the counter): whatever triggers a render, the figures match the model
