@@ -19,11 +19,12 @@ from model.economy import CreditLoopModel
 from params.loader import read_scenario_file, scenario_names
 from params.schema import ParamSpec, parameter_specs
 from params.schema import spec as schema_spec
-from visualization import controls, export, live
+from visualization import controls, eventlog, export, live, story
 from visualization.app import Page
 from visualization.charts import (
     CHART_KEYS,
     CHARTS,
+    KEY_CHARTS,
     BlitChart,
     ChartSet,
     model_series,
@@ -473,6 +474,56 @@ def test_quarter_zero_draws_the_opening_books_and_leaves_the_run_unchanged(state
         plain.step()
     mine, theirs = model_series(run.main), model_series(plain)
     assert all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in theirs)
+
+
+def test_story_strip_reads_the_quarter_from_the_series(state):
+    run = live.LiveRun(state.config, twin=False)
+    facts = dict(story.story_facts(run))
+    assert facts["quarter"].startswith("start") and facts["AI revenue"] == "–"
+    assert (
+        facts["capex"] == story.usd_bn(run.main_opening["capex"]) + "/q" and facts["defaults so far"] == "0"
+    )
+    for _ in range(4):
+        run.step()
+    facts = dict(story.story_facts(run))
+    last = {k: v[-1] for k, v in model_series(run.main).items()}
+    assert facts["quarter"].startswith(f"{run.label} · quarter 4 of")
+    assert facts["capex"] == story.usd_bn(last["capex"]) + "/q"
+    assert facts["AI revenue"] == story.usd_bn(last["ai_revenue"]) + "/q"
+    assert facts["defaults so far"] == f"{last['defaults_cumulative']:.0f}"
+    assert facts["lender losses so far"] == story.usd_bn(last["lender_losses_cumulative"])
+
+
+def test_event_log_filters_by_kind_and_firm(state):
+    run = live.LiveRun(state.config, twin=False)
+    for _ in range(6):
+        run.step()
+    events = run.main.events.newest_first(len(run.main.events))
+    kinds = eventlog.event_kinds(events)
+    assert len(kinds) > 2 and kinds == sorted(kinds)
+    kind = kinds[1]
+    assert {e.kind for e in eventlog.filter_events(events, kind=kind)} == {kind}
+    firm = "OpenAI"
+    mine = eventlog.filter_events(events, firm=firm)
+    assert mine and all(firm in (e.actor, e.counterparty) for e in mine)
+    assert len(mine) == sum(firm in (e.actor, e.counterparty) for e in events)
+    both = eventlog.filter_events(events, kind=mine[0].kind, firm=firm, query=mine[0].label)
+    assert mine[0] in both and all(e.kind == mine[0].kind and e.label == mine[0].label for e in both)
+    assert eventlog.filter_events(events, eventlog.ALL_KINDS, eventlog.ALL_FIRMS) == events
+
+
+def test_the_log_reaches_the_page_before_the_chart_images(state):
+    """A render reaches the browser as one update per widget, in the order of the widget tree: the log must come
+    before the chart images so that the page never shows charts of a quarter with the log of the one before."""
+    rc, run, _, _ = _panels(state)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    order = [x for x in _widgets(rc.container) if isinstance(x, w.Image) or "cl-events" in _classes(x)]
+    first_image = next(i for i, x in enumerate(order) if isinstance(x, w.Image))
+    log = next(i for i, x in enumerate(order) if "cl-events" in _classes(x))
+    assert log < first_image
+    assert f"data-quarter='{run.value.label}'" in _html(rc, "cl-events")
+    keys = [c for c in _classes(order[first_image]) if c.startswith("cl-chart-")]
+    assert keys == [f"cl-chart-{KEY_CHARTS[0]}"]  # and the key charts come first
 
 
 def test_nice_ceiling():

@@ -143,6 +143,8 @@ CHARTS: tuple[ChartSpec, ...] = (
     ),
 )
 CHART_KEYS = tuple(c.key for c in CHARTS)
+# the charts that tell the story (boom, its financing, the loops, the bust): shown first, above the fold
+KEY_CHARTS = ("capex", "debt", "circularity", "defaults")
 
 RATIO_LABELS = {
     "boom_peak": "boom peak (peak capex)",
