@@ -512,6 +512,18 @@ def test_event_log_filters_by_kind_and_firm(state):
     assert eventlog.filter_events(events, eventlog.ALL_KINDS, eventlog.ALL_FIRMS) == events
 
 
+def test_event_log_writes_the_newest_events_and_more_on_request(state):
+    run = live.LiveRun(state.config, twin=False)
+    while len(run.main.events) <= eventlog.SHOWN:
+        run.step()
+    _, rc = _render(eventlog.EventLog(run, run.quarters_done))
+    assert _html(rc, "cl-events").count("<li") == eventlog.SHOWN  # the page gets a small update each quarter
+    more = _with_class(rc, "cl-event-more")[0]
+    more.click()
+    assert _html(rc, "cl-events").count("<li") == len(run.main.events)
+    assert not _with_class(rc, "cl-event-more")
+
+
 def test_the_log_reaches_the_page_before_the_chart_images(state):
     """A render reaches the browser as one update per widget, in the order of the widget tree: the log must come
     before the chart images so that the page never shows charts of a quarter with the log of the one before."""

@@ -16,7 +16,9 @@ from visualization.live import LiveRun
 
 ALL_KINDS = "all kinds"
 ALL_FIRMS = "all firms"
-SHOWN = 200  # newest events written into the page (the count says how many match)
+# Newest events written into the page; more on request. The log's update goes to the page before the chart
+# images (see LivePanels), so its size is on the path of every Step: 200 events (~40 kB) cost ~50 ms there.
+SHOWN = 50
 STRESS_WORDS = (
     "default",
     "liquidat",
@@ -68,7 +70,7 @@ def log_quarter(run: LiveRun) -> str:
 
 
 @solara.component
-def EventList(run: LiveRun, counter: int, which: str, kind: str, firm: str, query: str):
+def EventList(run: LiveRun, counter: int, which: str, kind: str, firm: str, query: str, limit: int, on_more):
     model = run.twin if which == "twin" and run.twin is not None else run.main
     with run.lock:
         events = [] if model is None else model.events.newest_first(len(model.events))
@@ -85,9 +87,17 @@ def EventList(run: LiveRun, counter: int, which: str, kind: str, firm: str, quer
         tag="div",
         unsafe_innerHTML=f"<div class='cl-help cl-event-count' data-quarter='{quarter}'>Up to "
         f"<b class='cl-event-quarter'>{quarter}</b>: {note}</div>"
-        f"<ol class='cl-event-log'>{events_html(shown)}</ol>",
+        f"<ol class='cl-event-log'>{events_html(shown, limit)}</ol>",
         classes=["cl-events"],
     )
+    if len(shown) > limit:
+        solara.Button(
+            "show older events",  # no count in the label: a label that changes is one more update per Step
+            on_click=on_more,
+            text=True,
+            small=True,
+            classes=["cl-event-more"],
+        )
 
 
 @solara.component
@@ -96,6 +106,7 @@ def EventLog(run: LiveRun, counter: int):
     kind, set_kind = solara.use_state(ALL_KINDS)
     firm, set_firm = solara.use_state(ALL_FIRMS)
     query, set_query = solara.use_state("")
+    limit, set_limit = solara.use_state(SHOWN)
     model = run.twin if which == "twin" and run.twin is not None else run.main
     with run.lock:
         kinds = event_kinds(model.events.events) if model is not None else []
@@ -120,4 +131,4 @@ def EventLog(run: LiveRun, counter: int):
         solara.InputText(
             "text", value=query, on_value=set_query, continuous_update=False, classes=["cl-event-text"]
         )
-        EventList(run, counter, which, kind, firm, query)
+        EventList(run, counter, which, kind, firm, query, limit, lambda: set_limit(limit + 4 * SHOWN))
