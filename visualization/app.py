@@ -45,7 +45,7 @@ CSS = """
 .cl-events { display: flex; flex-direction: column; min-height: 0; flex: 1 1 auto; }
 .cl-event-log { flex: 1 1 auto; min-height: 0; overflow-y: auto; margin: 4px 0 0 0; padding-left: 0;
   list-style: none; font-size: 0.82em; }
-.cl-event-filters { margin-top: 6px; }
+.cl-event-filters { margin-top: 14px; }
 .cl-event-filters .v-input { max-width: 150px; }
 @media (max-width: 1200px) {
   .cl-main { grid-template-columns: minmax(0, 1fr); grid-template-areas: "amp" "key" "log" "more"; }
