@@ -8,17 +8,28 @@ import time
 
 import ipyvuetify as v
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import pytest
 import solara
 from mesa.visualization.utils import update_counter
 
 from accounting.contracts import Kind, Status
+from economy.model import CreditLoopModel
 from params.loader import read_scenario_file, scenario_names
-from params.schema import parameter_specs
-from visualization import controls, export, live
+from params.schema import ParamSpec, parameter_specs
+from params.schema import spec as schema_spec
+from visualization import controls, eventlog, export, live, story
 from visualization.app import Page
-from visualization.charts import CHART_KEYS, CHARTS, ChartSet, nice_ceiling
+from visualization.charts import (
+    CHART_KEYS,
+    CHARTS,
+    KEY_CHARTS,
+    BlitChart,
+    ChartSet,
+    model_series,
+    nice_ceiling,
+)
 from visualization.network import NetworkView, aggregate_edges, contract_exposure, edge_table, layout, nodes
 from visualization.panels import LivePanels
 
@@ -45,8 +56,13 @@ def _widgets(root):
 
 def _texts(rc) -> str:
     """All strings shown under a render's root (text, labels, HTML)."""
+    return _strings(rc.container)
+
+
+def _strings(root) -> str:
+    """All strings shown under a widget (text, labels, HTML)."""
     parts = []
-    for x in _widgets(rc.container):
+    for x in _widgets(root):
         for name, value in x.trait_values().items():
             if name.startswith("_") or name in ("style_", "class_", "layout", "tag"):
                 continue
@@ -183,6 +199,139 @@ def test_slider_change_edits_state_and_starts_a_new_run(state):
     assert live.applied_value(reactive.value.config.params, name) == pytest.approx(1.2)
 
 
+NUMERIC = [s for s in parameter_specs() if s.type is not bool]
+
+
+@pytest.mark.parametrize("spec", NUMERIC, ids=lambda s: s.name)
+def test_every_way_of_moving_a_slider_stays_in_its_schema_range(spec):
+    """What Vuetify's slider and the number box can send: End then →, Home then ←, PageUp/PageDown past either
+    end (ten steps, or a tenth of the range), any typed number: clamped to [lo, hi]."""
+    step = controls.slider_step(spec)
+    lo, hi = spec.lo, spec.hi
+    span = hi - lo
+    page = step * (span / step / 10 if span / step > 100 else 10)
+    for sent, expected in (
+        (hi + step, hi),
+        (hi + 3 * step, hi),
+        (hi + page, hi),
+        (lo - step, lo),
+        (lo - page, lo),
+        (hi * 10 + 5, hi),
+        (-abs(lo) * 10 - 5, lo),
+        (str(hi + step), hi),
+    ):
+        got = controls.clamped(spec, sent)
+        assert got == pytest.approx(expected) and lo <= got <= hi, (sent, got)
+        assert type(got) is spec.type
+    assert controls.clamped(spec, lo) == lo and controls.clamped(spec, hi) == hi
+
+
+def test_clamping_with_a_step_that_does_not_divide_the_range():
+    odd = ParamSpec("x.odd", float, 0.0, "u", 0.0, 1.0, "assumption: test", "", "x", True)
+    assert controls.clamped(odd, 0.9 + 0.3) == 1.0  # → from the last step below hi overshoots it
+    assert controls.clamped(odd, 0.1 + 0.2) == 0.3  # no float noise from step arithmetic
+    ints = ParamSpec("x.n", int, 3, "u", 1, 10, "assumption: test", "", "x", True)
+    assert (
+        controls.clamped(ints, 10.6) == 10
+        and controls.clamped(ints, 0.4) == 1
+        and controls.clamped(ints, 4.5) == 4
+    )
+    for bad in ("", "abc", float("nan"), float("inf"), None):
+        with pytest.raises((TypeError, ValueError)):
+            controls.clamped(odd, bad)
+
+
+def test_slider_keys_past_the_end_and_typed_numbers_are_clamped_in_the_page(state):
+    name = "demand.ai_growth_initial_annual"
+    reactive = solara.reactive(state)
+    specs = dict(controls.grouped_specs())["demand"]
+    _, rc = _render(controls.GroupBody(specs, reactive))
+    control = next(x for x in _with_class(rc, "cl-param") if x.attributes.get("data-param") == name)
+    slider = next(x for x in _widgets(control) if isinstance(x, v.Slider))
+    box = next(x for x in _widgets(control) if "cl-param-box" in _classes(x))
+    hi = schema_spec(name).hi
+    slider.fire_event("change", hi)  # End
+    slider.fire_event("change", hi + slider.step)  # then →: Vuetify emits the unclamped value
+    assert reactive.value.value(name) == hi and reactive.value.error is None
+    assert box.v_model == controls.box_text(hi)
+    box.v_model = "5"
+    box.fire_event("change", "5")  # typed past the end
+    assert reactive.value.value(name) == hi and box.v_model == controls.box_text(hi)
+    box.v_model = "0.5"
+    box.fire_event("change", "0.5")
+    assert reactive.value.value(name) == 0.5 and slider.v_model == 0.5
+    assert live.applied_value(reactive.value.config.params, name) == 0.5
+    box.fire_event("change", "not a number")
+    assert "not a number" in reactive.value.field_error(name)
+    assert live.applied_value(reactive.value.config.params, name) == 0.5  # the run keeps the last valid value
+    assert reactive.value.field_error(name) in _texts(rc)
+    box.fire_event("change", "0.7")
+    assert reactive.value.field_error(name) is None and reactive.value.value(name) == 0.7
+
+
+# -- per-field errors ---------------------------------------------------------------------------------------------
+BAD_SHOCK = {"kind": "spreads", "quarter": 3, "size": 50.0, "duration": 2}
+GOOD_SHOCK = {"kind": "spreads", "quarter": 3, "size": 0.5, "duration": 2}
+
+
+def test_a_bad_entry_blocks_only_its_own_field(state):
+    s = live.with_shocks(state, [GOOD_SHOCK])
+    bad = live.with_shock(s, 0, "size", 50.0)
+    assert bad.field_error("shocks.0.size") and "size" in bad.field_error("shocks.0.size")
+    assert bad.config == s.config and bad.shown_shock(0)["size"] == 50.0 and bad.shocks[0]["size"] == 0.5
+    # another field's edit still goes to the run, and the bad entry keeps its own message
+    edited = live.with_edit(bad, "credit.reference_rate_annual", 0.07)
+    assert edited.generation == bad.generation + 1
+    assert live.applied_value(edited.config.params, "credit.reference_rate_annual") == 0.07
+    assert edited.config.params.shocks[0].size == 0.5
+    assert [k for k, _ in edited.errors] == ["shocks.0.size"]
+    # so does another field of the same shock
+    later = live.with_shock(edited, 0, "quarter", 5)
+    assert later.config.params.shocks[0].quarter == 5 and later.field_error("shocks.0.size")
+    # correcting the field clears its message at once
+    fixed = live.with_shock(later, 0, "size", -0.25)
+    assert fixed.errors == () and fixed.error is None and fixed.config.params.shocks[0].size == -0.25
+    assert live.applied_value(fixed.config.params, "credit.reference_rate_annual") == 0.07
+
+
+def test_errors_of_two_fields_are_kept_apart_and_none_goes_stale(state):
+    s = live.with_shocks(state, [GOOD_SHOCK, GOOD_SHOCK])
+    s = live.with_shock(s, 0, "size", 50.0)
+    s = live.with_seed(s, -3)
+    assert {k for k, _ in s.errors} == {"shocks.0.size", "seed"}
+    assert s.field_error("seed").startswith("seed") and "size" not in s.field_error("seed")
+    s = live.with_seed(s, 4)
+    assert [k for k, _ in s.errors] == ["shocks.0.size"] and s.config.seed == 4
+    s = live.with_shock(s, 1, "duration", 999)
+    assert {k for k, _ in s.errors} == {"shocks.0.size", "shocks.1.duration"}
+    assert "duration" in s.field_error("shocks.1.duration") and "size" not in s.field_error(
+        "shocks.1.duration"
+    )
+    s = live.without_shock(s, 0)  # the second shock's entry moves up with it
+    assert [k for k, _ in s.errors] == ["shocks.0.duration"] and s.shown_shock(0)["duration"] == 999
+    s = live.with_scenario(s, s.scenario)  # a preset starts the fields over
+    assert s.errors == () and s.rejected == ()
+
+
+def test_field_errors_show_under_their_field_and_go_when_it_is_fixed(state):
+    reactive = solara.reactive(live.with_shocks(state, [GOOD_SHOCK]))
+    _, rc = _render(controls.SettingsPanel(reactive, []))
+    size = next(x for x in _with_class(rc, "cl-shock-size") if isinstance(x, v.TextField))
+    size.v_model = "50"
+    size.fire_event("keyup.enter", None)
+    assert reactive.value.field_error("shocks.0.size")
+    card = _with_class(rc, "cl-shock")[0]
+    assert reactive.value.field_error("shocks.0.size") in _strings(
+        card
+    )  # under the field, in the shock's card
+    assert any("size" in str(a.children) for a in rc.find(v.Alert).widgets)  # and in the sidebar's summary
+    size = next(x for x in _with_class(rc, "cl-shock-size") if isinstance(x, v.TextField))
+    size.v_model = "0.5"
+    size.fire_event("keyup.enter", None)
+    assert reactive.value.errors == ()
+    assert not _with_class(rc, "cl-field-error") and not rc.find(v.Alert).widgets
+
+
 def test_every_scenario_loads_into_the_settings(state):
     for name in scenario_names():
         s = live.with_scenario(state, name)
@@ -297,6 +446,96 @@ def test_charts_update_by_blitting(state):
     assert amp is not None and amp.ratios["boom_peak"] is not None
     # the backgrounds are drawn rarely: most quarters only blit the data
     assert all(c.full_draws <= 4 for c in charts.charts.values())
+
+
+def test_quarter_zero_draws_the_opening_books_and_leaves_the_run_unchanged(state):
+    run = live.LiveRun(state.config, twin=True)
+    opening = run.main_opening
+    assert opening["quarter"] == -1 and opening["capex"] > 0 and opening["debt_bonds"] > 0
+    assert all(np.isnan(opening[k]) for k in live.BOOKED_IN_QUARTER)  # no false zero before any quarter
+    assert run.twin_opening["quarter"] == -1
+    charts = ChartSet(run.horizon, True, run.config.params)
+    pngs, amp = charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
+    assert amp is None
+    for key in CHART_KEYS:  # not the empty 0-1 axes of a chart without data
+        empty = BlitChart(charts.charts[key].spec, run.horizon, True, run.config.params)._empty()
+        assert pngs[key] != empty, key
+    capex = charts.charts["capex"].axes[0]
+    assert (
+        capex.started and capex.hi >= opening["capex"] > capex.lo
+    )  # the axis is scaled to the opening point
+    for _ in range(3):
+        run.step()
+    series = model_series(run.main, run.main_opening)
+    assert list(series["quarter"]) == [-1, 0, 1, 2] and series["capex"][0] == opening["capex"]
+    # reading the opening books does not change the run: the same series as a model nobody looked at
+    plain = CreditLoopModel(state.config.params, rng=state.config.seed, scenario=state.config.scenario)
+    for _ in range(3):
+        plain.step()
+    mine, theirs = model_series(run.main), model_series(plain)
+    assert all(np.array_equal(mine[k], theirs[k], equal_nan=True) for k in theirs)
+
+
+def test_story_strip_reads_the_quarter_from_the_series(state):
+    run = live.LiveRun(state.config, twin=False)
+    facts = dict(story.story_facts(run))
+    assert facts["quarter"].startswith("start") and facts["AI revenue"] == "–"
+    assert (
+        facts["capex"] == story.usd_bn(run.main_opening["capex"]) + "/q" and facts["defaults so far"] == "0"
+    )
+    for _ in range(4):
+        run.step()
+    facts = dict(story.story_facts(run))
+    last = {k: v[-1] for k, v in model_series(run.main).items()}
+    assert facts["quarter"].startswith(f"{run.label} · quarter 4 of")
+    assert facts["capex"] == story.usd_bn(last["capex"]) + "/q"
+    assert facts["AI revenue"] == story.usd_bn(last["ai_revenue"]) + "/q"
+    assert facts["defaults so far"] == f"{last['defaults_cumulative']:.0f}"
+    assert facts["lender losses so far"] == story.usd_bn(last["lender_losses_cumulative"])
+
+
+def test_event_log_filters_by_kind_and_firm(state):
+    run = live.LiveRun(state.config, twin=False)
+    for _ in range(6):
+        run.step()
+    events = run.main.events.newest_first(len(run.main.events))
+    kinds = eventlog.event_kinds(events)
+    assert len(kinds) > 2 and kinds == sorted(kinds)
+    kind = kinds[1]
+    assert {e.kind for e in eventlog.filter_events(events, kind=kind)} == {kind}
+    firm = "OpenAI"
+    mine = eventlog.filter_events(events, firm=firm)
+    assert mine and all(firm in (e.actor, e.counterparty) for e in mine)
+    assert len(mine) == sum(firm in (e.actor, e.counterparty) for e in events)
+    both = eventlog.filter_events(events, kind=mine[0].kind, firm=firm, query=mine[0].label)
+    assert mine[0] in both and all(e.kind == mine[0].kind and e.label == mine[0].label for e in both)
+    assert eventlog.filter_events(events, eventlog.ALL_KINDS, eventlog.ALL_FIRMS) == events
+
+
+def test_event_log_writes_the_newest_events_and_more_on_request(state):
+    run = live.LiveRun(state.config, twin=False)
+    while len(run.main.events) <= eventlog.SHOWN:
+        run.step()
+    _, rc = _render(eventlog.EventLog(run, run.quarters_done))
+    assert _html(rc, "cl-events").count("<li") == eventlog.SHOWN  # the page gets a small update each quarter
+    more = _with_class(rc, "cl-event-more")[0]
+    more.click()
+    assert _html(rc, "cl-events").count("<li") == len(run.main.events)
+    assert not _with_class(rc, "cl-event-more")
+
+
+def test_the_log_reaches_the_page_before_the_chart_images(state):
+    """A render reaches the browser as one update per widget, in the order of the widget tree: the log must come
+    before the chart images so that the page never shows charts of a quarter with the log of the one before."""
+    rc, run, _, _ = _panels(state)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    order = [x for x in _widgets(rc.container) if isinstance(x, w.Image) or "cl-events" in _classes(x)]
+    first_image = next(i for i, x in enumerate(order) if isinstance(x, w.Image))
+    log = next(i for i, x in enumerate(order) if "cl-events" in _classes(x))
+    assert log < first_image
+    assert f"data-quarter='{run.value.label}'" in _html(rc, "cl-events")
+    keys = [c for c in _classes(order[first_image]) if c.startswith("cl-chart-")]
+    assert keys == [f"cl-chart-{KEY_CHARTS[0]}"]  # and the key charts come first
 
 
 def test_nice_ceiling():

@@ -1,7 +1,8 @@
-"""End-to-end test of the Solara app in a real browser (Debian's Chromium through pytest-playwright).
+"""End-to-end tests of the Solara app in a real browser (Debian's Chromium through pytest-playwright).
 
-The server is started by the ``ui_url`` fixture (tests/conftest.py) exactly as ``python run.py ui`` runs it.
-Screenshots and the measured Step-to-updated-charts times go to ``artifacts/``.
+The server is started by the ``ui_url`` fixture (tests/conftest.py) exactly as ``python run.py ui`` runs it; each
+test opens its own browser session. Screenshots and the measured Step-to-updated-charts times go to
+``artifacts/``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from params.loader import load_scenario, read_scenario_file, scenario_names
+from visualization.charts import KEY_CHARTS
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +25,7 @@ VIEWPORT = {"width": 1600, "height": 1000}
 TALL = {"width": 1600, "height": 3300}  # the whole page in one screenshot (the app scrolls inside its layout)
 CHARTS = "img.cl-chart"
 FIGURES = "img.cl-chart, img.cl-network"
+STEPS_TIMED = 8
 
 # Click Step and wait in the page until every chart and the network show a new, loaded image: the time from the
 # click to updated charts, measured by the browser's clock.
@@ -61,6 +64,85 @@ def _pick(page: Page, select_class: str, option: str) -> None:
 
 def _quarter(page: Page):
     return page.locator(".cl-quarter")
+
+
+def _open(page: Page, url: str) -> None:
+    page.set_viewport_size(VIEWPORT)
+    page.goto(url)
+    expect(page.get_by_role("button", name="Step")).to_be_visible(timeout=60_000)
+    expect(page.locator(CHARTS)).to_have_count(7, timeout=30_000)
+
+
+def _param(page: Page, name: str):
+    """The control of one parameter (dotted name) in the sidebar."""
+    return page.locator(f".cl-param[data-param='{name}']")
+
+
+def _settings_toml(page: Page, path: Path):
+    """The run's settings as the Export button saves them, read back as run.py reads a scenario file."""
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Settings (scenario TOML)").click()
+    dl.value.save_as(path)
+    return read_scenario_file(path)
+
+
+# Pixels of a chart's plot area that are coloured (data), not white, grey or black (axes, grid, text): an empty
+# chart has none there. The region leaves out the title and legend above the axes.
+DATA_PIXELS = """img => {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const x0 = Math.round(0.12 * c.width) + 2, x1 = Math.round(0.86 * c.width);
+  const y0 = Math.round(0.40 * c.height), y1 = Math.round(0.88 * c.height);
+  const d = g.getImageData(x0, y0, x1 - x0, y1 - y0).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+  }
+  return n;
+}"""
+
+# Click Step and watch every animation frame until all figures show a new image: what the event log says (its
+# quarter) in the first frame in which any chart shows the new quarter, and in which frames each changed.
+STEP_AND_WATCH_LOG = """async ([selector, timeoutMs]) => {
+  const before = [...document.querySelectorAll(selector)].map(i => i.src);
+  const logQuarter = () => document.querySelector('.cl-event-count').dataset.quarter;
+  const log0 = logQuarter();
+  const step = [...document.querySelectorAll('button')].find(b => b.textContent.trim().toLowerCase() === 'step');
+  const t0 = performance.now();
+  const seen = {frame: 0, logAtFirstChart: null, firstChartFrame: null, logFrame: null};
+  step.click();
+  return await new Promise((resolve, reject) => {
+    const check = () => {
+      const now = [...document.querySelectorAll(selector)];
+      const changed = now.filter((im, k) => im.src !== before[k]).length;
+      if (seen.logFrame === null && logQuarter() !== log0) seen.logFrame = seen.frame;
+      if (changed && seen.firstChartFrame === null) {
+        seen.firstChartFrame = seen.frame;
+        seen.logAtFirstChart = logQuarter();
+      }
+      if (changed === before.length && now.every(im => im.complete)) {
+        resolve({...seen, logAtEnd: logQuarter(), ms: performance.now() - t0});
+      } else if (performance.now() - t0 > timeoutMs) {
+        reject(new Error('charts did not update within ' + timeoutMs + ' ms'));
+      } else {
+        seen.frame++;
+        requestAnimationFrame(check);
+      }
+    };
+    check();
+  });
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and (b["y"] < a["y"] + a["height"])
+    )
 
 
 def test_browser_session(ui_url, page: Page, artifacts: Path):
@@ -103,8 +185,8 @@ def test_browser_session(ui_url, page: Page, artifacts: Path):
     charts0 = _srcs(page, CHARTS)
     network0 = _srcs(page, "img.cl-network")
     log0 = page.locator(".cl-events").inner_text()
-    times = [page.evaluate(STEP_AND_WAIT, [FIGURES, 20_000]) for _ in range(6)]
-    expect(_quarter(page)).to_contain_text("quarter 6 of")
+    times = [page.evaluate(STEP_AND_WAIT, [FIGURES, 20_000]) for _ in range(STEPS_TIMED)]
+    expect(_quarter(page)).to_contain_text(f"quarter {STEPS_TIMED} of")
     charts1 = _srcs(page, CHARTS)
     assert all(a != b for a, b in zip(charts0, charts1, strict=True)), "a chart did not change"
     assert _srcs(page, "img.cl-network") != network0, "the network did not change"
@@ -183,3 +265,168 @@ def test_browser_session(ui_url, page: Page, artifacts: Path):
     assert not cdn_errors, cdn_errors
     assert not outside, f"requests that leave the machine: {outside[:5]}"
     print(f"[browser test body {time.perf_counter() - t_start:.1f}s]")
+
+
+def test_layout_at_load(ui_url, page: Page, artifacts: Path):
+    """At 1600x1000: the story strip on top, the key charts above the fold, quarter 0 drawn from the opening
+    books, and nothing (Solara's badge) over a chart."""
+    _open(page, ui_url)
+    expect(page.locator(".cl-story")).to_contain_text("capex")
+    expect(page.locator(".cl-story")).to_contain_text("lender losses so far")
+    expect(_quarter(page)).to_contain_text("quarter 0 of")
+    page.wait_for_timeout(500)  # fonts and images settle
+    page.screenshot(path=str(artifacts / "ui_1600x1000.png"))
+
+    # quarter 0: the first chart (and the debt chart) show the opening point, not empty 0-1 axes
+    for key in KEY_CHARTS[:2]:
+        img = page.locator(f"img.cl-chart-{key}")
+        expect(img).to_have_js_property("complete", True)
+        assert img.evaluate(DATA_PIXELS) > 10, f"{key}: nothing drawn at quarter 0"
+
+    # the key charts lie inside the window as it opens
+    for key in KEY_CHARTS:
+        box = page.locator(f"img.cl-chart-{key}").bounding_box()
+        assert box and box["width"] > 300, key
+        assert box["x"] >= 0 and box["y"] >= 0, key
+        assert (
+            box["x"] + box["width"] <= VIEWPORT["width"] and box["y"] + box["height"] <= VIEWPORT["height"]
+        ), f"{key} is below the fold: {box}"
+    # the event log sits beside them
+    log = page.locator(".cl-events-card").bounding_box()
+    assert log and log["y"] + 200 <= VIEWPORT["height"], log
+
+    # no badge over any chart
+    badges = page.get_by_text(re.compile("runs on Solara"))
+    charts = [page.locator(CHARTS).nth(i).bounding_box() for i in range(7)]
+    for i in range(badges.count()):
+        badge = badges.nth(i).bounding_box()
+        if badge and badges.nth(i).is_visible():
+            hit = [c for c in charts if c and _overlap(badge, c)]
+            assert not hit, f"the badge {badge} covers a chart: {hit}"
+
+
+def test_slider_keys_and_typing_stay_in_the_schema_range(ui_url, page: Page):
+    """End then → on a slider with range [0, 2] stays at 2 (Vuetify emits 2.01), PageUp too; a number typed
+    beyond the range is clamped; the value shown, the slider and the run agree."""
+    _open(page, ui_url)
+    param = _param(page, "demand.ai_growth_initial_annual")
+    thumb = param.locator("[role=slider]")
+    box = param.locator("input[type=number]")
+    thumb.focus()
+    thumb.press("End")
+    expect(param.locator(".cl-param-value")).to_have_text("2 1/year")
+    expect(_quarter(page)).to_contain_text("quarter 0 of")
+    for key in ("ArrowRight", "PageUp"):
+        thumb.press(key)
+        page.wait_for_timeout(1500)  # a change would start a new run: give it time to show
+        expect(param.locator(".cl-param-value")).to_have_text("2 1/year")
+        expect(thumb).to_have_attribute("aria-valuenow", "2")
+        expect(box).to_have_value("2")
+        expect(page.locator(".cl-field-error, .cl-settings-error")).to_have_count(0)
+    box.fill("7.5")
+    box.press("Enter")
+    expect(box).to_have_value("2")
+    expect(param.locator(".cl-param-value")).to_have_text("2 1/year")
+    box.fill("-1")
+    box.press("Enter")
+    expect(param.locator(".cl-param-value")).to_have_text("0 1/year")
+    expect(thumb).to_have_attribute("aria-valuenow", "0")
+    expect(box).to_have_value("0")
+    thumb.press("Home")
+    thumb.press("ArrowLeft")
+    page.wait_for_timeout(1500)
+    expect(param.locator(".cl-param-value")).to_have_text("0 1/year")
+    expect(page.locator(".cl-field-error, .cl-settings-error")).to_have_count(0)
+
+
+def test_a_bad_entry_blocks_only_its_own_field(ui_url, page: Page, artifacts: Path):
+    _open(page, ui_url)
+    page.get_by_role("button", name="Add a shock").click()
+    expect(page.locator(".cl-shock")).to_have_count(1)
+    page.get_by_role("button", name="Step").click()
+    expect(_quarter(page)).to_contain_text("quarter 1 of")
+
+    size = page.locator(".cl-shock-size input").first
+    size.fill("50")
+    size.press("Enter")
+    size_error = page.locator(".cl-shock .cl-field-error")
+    expect(size_error).to_contain_text("size")
+    expect(page.locator(".cl-settings-warning")).to_be_visible()
+    expect(_quarter(page)).to_contain_text("quarter 1 of")  # not applied: the run goes on
+
+    # another field's edit still applies: a new run starts with it, and the size keeps its own message
+    longrun = _param(page, "demand.ai_growth_longrun_annual")
+    box = longrun.locator("input[type=number]")
+    box.fill("0.1")
+    box.press("Enter")
+    expect(_quarter(page)).to_contain_text("quarter 0 of")
+    expect(longrun.locator(".cl-param-value")).to_have_text("0.1 1/year")
+    expect(size_error).to_contain_text("size")
+    sc = _settings_toml(page, artifacts / "ui_settings_bad_size.toml")
+    assert sc.overrides["demand.ai_growth_longrun_annual"] == 0.1
+    assert [x.size for x in sc.shocks] == [0.0]  # the shock as last applied
+
+    # correcting the field clears its message at once and applies it
+    size.fill("0.5")
+    size.press("Enter")
+    expect(page.locator(".cl-field-error")).to_have_count(0)
+    expect(page.locator(".cl-settings-warning")).to_have_count(0)
+    sc = _settings_toml(page, artifacts / "ui_settings_fixed.toml")
+    assert [x.size for x in sc.shocks] == [0.5] and sc.overrides["demand.ai_growth_longrun_annual"] == 0.1
+
+
+def test_file_input_loads_a_scenario(ui_url, page: Page, tmp_path: Path):
+    _open(page, ui_url)
+    path = tmp_path / "e2e_upload.toml"
+    path.write_text(
+        'name = "e2e_upload"\ndescription = "Loaded through the file input."\n\n'
+        "[params.demand]\nai_growth_initial_annual = 0.8\n"
+    )
+    chooser = page.locator(".cl-file-input input[type=file]")
+    expect(chooser).to_have_count(1)
+    expect(page.locator(".cl-file-input")).to_be_visible()
+    # reachable from the keyboard: Tab from the seed box gets there
+    page.locator(".cl-seed input").focus()
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if chooser.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab from the seed does not reach the file input")
+    chooser.set_input_files(path)
+    expect(page.locator(".cl-status")).to_contain_text("e2e_upload, seed", timeout=20_000)
+    expect(page.locator(".cl-scenario-description")).to_contain_text("Loaded through the file input.")
+    expect(_param(page, "demand.ai_growth_initial_annual").locator(".cl-param-value")).to_have_text(
+        "0.8 1/year"
+    )
+
+
+def test_event_log_filters_and_shows_the_quarter_of_the_charts(ui_url, page: Page, artifacts: Path):
+    _open(page, ui_url)
+    watched = [page.evaluate(STEP_AND_WATCH_LOG, [FIGURES, 20_000]) for _ in range(6)]
+    (artifacts / "ui_log_vs_charts.json").write_text(json.dumps(watched, indent=1) + "\n")
+    print(
+        f"\n[frames from the first updated chart to the updated log: {[w['logFrame'] - w['firstChartFrame'] for w in watched]}]"
+    )
+    label = _quarter(page).inner_text().split(" ·")[0]
+    assert watched[-1]["logAtEnd"] == label
+    for w in watched:
+        # the first frame that shows a chart of the new quarter shows the log of that quarter too
+        assert w["logAtFirstChart"] == w["logAtEnd"], w
+
+    log = page.locator(".cl-events")
+    items = page.locator(".cl-event-log li")
+    expect(items.first).to_be_visible()
+    total = items.count()
+    kinds = items.evaluate_all("els => els.map(e => e.dataset.kind)")
+    kind = max(set(kinds), key=kinds.count) if len(set(kinds)) == 1 else sorted(set(kinds))[0]
+    _pick(page, "cl-event-kind", kind)
+    expect(log).to_contain_text("match")
+    shown = items.evaluate_all("els => els.map(e => e.dataset.kind)")
+    assert shown and set(shown) == {kind} and len(shown) <= total
+    _pick(page, "cl-event-kind", "all kinds")
+    _pick(page, "cl-event-firm", "OpenAI")
+    expect(log).to_contain_text("match")
+    firms = items.evaluate_all("els => els.map(e => e.dataset.firms.split('|'))")
+    assert firms and all("OpenAI" in f for f in firms), firms[:5]
+    page.screenshot(path=str(artifacts / "ui_1600x1000_log_filtered.png"))

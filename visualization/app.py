@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # `solara run visualization/app.py` from a plain 
     sys.path.insert(0, str(ROOT))
 
 import solara  # noqa: E402
+import solara.server.settings  # noqa: E402
 from mesa.visualization.utils import force_update  # noqa: E402
 
 from visualization import live  # noqa: E402
@@ -28,21 +29,50 @@ from visualization.controls import SettingsPanel  # noqa: E402
 from visualization.panels import ExportPanel, LivePanels  # noqa: E402
 
 CSS = """
-.cl-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 8px; }
+.cl-story { font-size: 0.92em; padding: 2px 2px 6px 2px; color: #333; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }
+.cl-story b { color: #111; }
+.cl-main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(300px, 340px);
+  grid-template-areas: "amp amp" "key log" "more more"; gap: 6px 10px; }
+.cl-charts-panel { display: contents; }
+.cl-charts-panel > .cl-amplification { grid-area: amp; }
+.cl-key-charts { grid-area: key; grid-template-columns: repeat(2, minmax(0, 1fr)); }
+.cl-more-charts { grid-area: more; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); }
+.cl-charts { display: grid; gap: 6px; }
+/* the log's height follows the key charts beside it (it does not stretch their row); its list scrolls */
+.cl-main > .cl-events-card { grid-area: log; height: 0; min-height: 100%; display: flex; flex-direction: column;
+  overflow: hidden; }
+.cl-events { display: flex; flex-direction: column; min-height: 0; flex: 1 1 auto; }
+.cl-event-log { flex: 1 1 auto; min-height: 0; overflow-y: auto; margin: 4px 0 0 0; padding-left: 0;
+  list-style: none; font-size: 0.82em; }
+.cl-event-filters { margin-top: 14px; }
+.cl-event-filters .v-input { max-width: 150px; }
+@media (max-width: 1200px) {
+  .cl-main { grid-template-columns: minmax(0, 1fr); grid-template-areas: "amp" "key" "log" "more"; }
+  .cl-main > .cl-events-card { height: 420px; min-height: 0; }
+  .cl-two { grid-template-columns: minmax(0, 1fr); }
+}
 .cl-charts img, img.cl-network { width: 100%; height: auto; display: block; }
 .cl-chart { border: 1px solid #e3e3e3; border-radius: 4px; background: white; }
 .cl-two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(340px, 420px); gap: 10px; margin-top: 10px; }
-@media (max-width: 1200px) { .cl-two { grid-template-columns: minmax(0, 1fr); } }
-.cl-amplification { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; margin: 2px 0 8px 0; }
-.cl-ratio { background: #fff4cc; border: 1px solid #f2b705; border-radius: 12px; padding: 1px 9px; font-size: 0.9em; }
+.cl-amplification { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; margin: 0 0 2px 0;
+  font-size: 0.9em; }
+.cl-ratio { background: #fff4cc; border: 1px solid #f2b705; border-radius: 12px; padding: 0 8px; font-size: 0.9em; }
 .cl-amp-off, .cl-amp-wait { color: #666; }
 .cl-help { color: #666; font-size: 0.78em; line-height: 1.25; display: block; }
 .cl-param { padding: 4px 0 6px 0; border-bottom: 1px solid #f0f0f0; }
 .cl-param-row { display: flex; justify-content: space-between; align-items: baseline; gap: 6px; }
-.cl-param-input { display: flex; align-items: center; gap: 4px; }
+.cl-param-input { display: flex; align-items: center; gap: 6px; }
 .cl-param-input .v-input { margin-top: 0; }
-.cl-quarter { font-size: 1.15em; font-weight: 600; }
-.cl-status { color: #555; font-size: 0.85em; }
+.cl-param-input .cl-param-slider { display: flex; align-items: center; gap: 8px; flex: 1 1 auto; }
+.cl-param-slider .cl-slider { flex: 1 1 auto; }
+.cl-param-slider .cl-param-box { flex: 0 0 72px; max-width: 72px; font-size: 0.85em; padding-top: 0; }
+.cl-toolbar { border: 1px solid #e3e3e3; border-radius: 4px; padding: 2px 12px; margin-bottom: 6px; }
+.cl-field-error { color: #b00020; font-size: 0.78em; line-height: 1.25; display: block; white-space: pre-wrap; }
+.cl-param-invalid .cl-param-name { color: #b00020; }
+.cl-quarter { font-size: 1.05em; font-weight: 600; }
+.cl-status { color: #555; font-size: 0.8em; }
+.cl-run-status { flex: 1 1 200px; min-width: 0; }
 .cl-amp-title { margin-right: 8px; }
 .cl-param-name { font-size: 0.86em; font-weight: 600; }
 .cl-param-value { font-size: 0.86em; font-family: monospace; white-space: nowrap; }
@@ -50,8 +80,6 @@ CSS = """
 .cl-badge { font-size: 0.75em; color: #777; flex: 0 0 auto !important; padding-right: 8px; font-weight: normal; }
 .cl-group-title { font-weight: 600; }
 .cl-groups .v-expansion-panel-content__wrap { padding: 0 8px 8px 8px; }
-.cl-event-log { max-height: 420px; overflow-y: auto; margin: 6px 0 0 0; padding-left: 0; list-style: none;
-  font-size: 0.85em; }
 .cl-ev { padding: 2px 4px; border-bottom: 1px solid #f3f3f3; }
 .cl-ev-stress { color: #b00020; }
 .cl-ev-q { font-family: monospace; color: #555; margin-right: 6px; }
@@ -64,7 +92,9 @@ CSS = """
 .cl-total td { font-weight: 600; border-top: 1px solid #ddd; }
 .cl-broken td { text-decoration: line-through; color: #b00020; }
 .cl-side { display: flex; flex-direction: column; gap: 10px; }
-.cl-events-card, .cl-export { margin-top: 10px; }
+.cl-export { margin-top: 10px; }
+.cl-credit { font-size: 0.75em; opacity: 0.85; margin-left: auto; }
+.cl-credit a { color: inherit; }
 """
 
 
@@ -80,12 +110,16 @@ def _warm_up(quarters: int = 3) -> None:
         run = live.LiveRun(state.config, twin=True)
         charts, network = ChartSet(run.horizon, True, run.config.params), NetworkView()
         for _ in range(quarters + 1):
-            charts.render_all(run.main, run.twin)
+            charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
             network.render(run.main, None, run.label)
             run.step()
     except Exception:  # only an optimisation
         pass
 
+
+# Solara's floating "This website runs on Solara" badge sits over the bottom-right chart; the credit goes into
+# the app bar instead. Set at import: the server imports the app before it serves the first page.
+solara.server.settings.theme.show_banner = False
 
 _WARM = threading.Thread(target=_warm_up, name="creditloop-warm-up", daemon=True)
 if "pytest" not in sys.modules:  # tests measure the cold path themselves
@@ -139,11 +173,18 @@ def Page():
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle("creditloop · circular financing in the AI boom")
+        solara.HTML(
+            tag="span",
+            unsafe_innerHTML="built with <a href='https://mesa.readthedocs.io'>Mesa</a> and "
+            "<a href='https://solara.dev'>Solara</a>",
+            classes=["cl-credit"],
+        )
     with solara.Sidebar():
         SettingsPanel(state, firm_names)
-    if s.error:
+    if s.errors:
         solara.Warning(
-            "Settings not applied; the run below keeps the last valid settings. See the message in the sidebar.",
+            f"{len(s.errors)} setting{'s' if len(s.errors) > 1 else ''} not applied (see the sidebar); the run "
+            "below uses every other setting.",
             classes=["cl-settings-warning"],
             dense=True,
         )

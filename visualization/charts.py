@@ -5,6 +5,9 @@ every quarter while playing. Each :class:`BlitChart` therefore draws its static 
 legend) once and keeps them as a background; a quarter only redraws the data artists on top of it and encodes
 the PNG (a few ms). The x axis spans the whole horizon from the start and the y axes only ever grow (to rounded
 limits with headroom), so the background is redrawn only the few times a series outgrows its axis.
+
+Each series starts at the run's opening point (quarter -1, the books before the first quarter, marked with a
+dot), so quarter 0 already shows where the run starts, on axes scaled to it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ BACKGROUNDS_KEPT = 120  # static chart backgrounds kept, about 0.6 MB each (see 
 # -- chart definitions -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Series:
-    column: str  # a column of model.metrics.MODEL_SERIES
+    column: str  # a column of economy.metrics.MODEL_SERIES
     label: str
     color: str
     scale: float = 1.0
@@ -53,7 +56,7 @@ class ChartSpec:
     right_limits: tuple[float, float] | None = None  # fixed right axis (e.g. an index in 0..1)
     floor_zero: bool = True  # the left axis starts at 0
     reference: Callable | None = None  # params -> (value, label): a horizontal reference line
-    ratios: tuple[str, ...] = ()  # amplification ratios (model.metrics.AMPLIFIED) noted on the chart
+    ratios: tuple[str, ...] = ()  # amplification ratios (economy.metrics.AMPLIFIED) noted on the chart
     min_top: tuple[float, float] = (1.0, 1.0)  # smallest upper limit of the (left, right) axis
 
 
@@ -140,21 +143,27 @@ CHARTS: tuple[ChartSpec, ...] = (
     ),
 )
 CHART_KEYS = tuple(c.key for c in CHARTS)
+# the charts that tell the story (boom, its financing, the loops, the bust): shown first, above the fold
+KEY_CHARTS = ("capex", "debt", "circularity", "defaults")
 
 RATIO_LABELS = {name: label for name, (_key, label) in AMPLIFIED.items()}
 RATIO_SUMMARY_KEYS = {name: key for name, (key, _label) in AMPLIFIED.items()}
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
-def model_series(model) -> dict[str, np.ndarray]:
-    """The model's collected series so far, as arrays (no DataFrame: this runs every quarter)."""
+def model_series(model, opening: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """The model's collected series so far, as arrays (no DataFrame: this runs every quarter), after the opening
+    point (quarter -1, :func:`visualization.live.opening_metrics`) when one is given."""
     if model is None:
         return {}
-    return {k: np.asarray(v, dtype=float) for k, v in model.datacollector.model_vars.items()}
+    collected = model.datacollector.model_vars
+    if opening is None:
+        return {k: np.asarray(v, dtype=float) for k, v in collected.items()}
+    return {k: np.asarray([opening.get(k, math.nan), *v], dtype=float) for k, v in collected.items()}
 
 
 def _frame(series: dict[str, np.ndarray]):
-    """A DataFrame of the series for :func:`model.metrics.summary` (one float block: fast to build)."""
+    """A DataFrame of the series for :func:`economy.metrics.summary` (one float block: fast to build)."""
     import pandas as pd
 
     names = list(series)
@@ -180,7 +189,7 @@ class Amplification:
 
 
 def live_amplification(main: dict[str, np.ndarray], twin: dict[str, np.ndarray]) -> Amplification | None:
-    """:func:`model.metrics.amplification` of the quarters both runs have done (None before the first)."""
+    """:func:`economy.metrics.amplification` of the quarters both runs have done (None before the first)."""
     n = min(len(main.get("quarter", ())), len(twin.get("quarter", ())))
     if n == 0:
         return None
@@ -264,7 +273,7 @@ class BlitChart:
                 _Axis(rax, lo, hi, fixed=fixed, floor_zero=True, started=fixed, min_top=s.min_top[1])
             )
         ax = left_ax
-        ax.set_xlim(-0.5, self.horizon - 0.5)
+        ax.set_xlim(-1.5, self.horizon - 0.5)  # from the opening point (quarter -1)
         ticks = [q for q in range(self.horizon) if quarter_label(q).endswith("Q1")]
         ax.set_xticks(ticks, [quarter_label(q)[:4] for q in ticks], fontsize=7)
         ax.tick_params(labelsize=7)
@@ -276,6 +285,10 @@ class BlitChart:
         self._stack: list[PolyCollection] = []
         self._gap: PolyCollection | None = None
         self._twin_total: Line2D | None = None
+        # the stack's opening levels as dots (an area of one point has no width to show)
+        self._stack_open = ax.scatter(
+            [], [], s=16, zorder=3, edgecolors="white", linewidths=0.5, animated=True
+        )
         handles, labels = [], []
         for x in s.stack:
             poly = PolyCollection([], facecolors=x.color, edgecolors="none", alpha=0.85, animated=True)
@@ -295,6 +308,7 @@ class BlitChart:
             target = self.axes[x.axis].ax
             drawstyle = "steps-post" if x.step else "default"
             main = Line2D([], [], color=x.color, lw=x.width, ls=x.style, drawstyle=drawstyle, animated=True)
+            main.set(marker="o", markersize=3.5, markevery=[])  # a dot at the opening point (set per frame)
             target.add_line(main)
             self._lines.append((main, x, False))
             handles.append(Line2D([], [], color=x.color, lw=x.width, ls=x.style))
@@ -342,6 +356,7 @@ class BlitChart:
         self.note.set_animated(True)
         self.animated = (
             list(self._stack)
+            + ([self._stack_open] if s.stack else [])
             + ([self._gap] if self._gap is not None else [])
             + ([self._twin_total] if self._twin_total is not None else [])
             + [line for line, _, _ in self._lines]
@@ -356,39 +371,56 @@ class BlitChart:
         if n == 0:  # nothing to show yet
             for artist in self._stack + ([self._gap] if self._gap is not None else []):
                 artist.set_verts([])
+            self._stack_open.set_offsets(np.empty((0, 2)))
             for line in [*(ln for ln, _, _ in self._lines), self._twin_total]:
                 if line is not None:
                     line.set_data([], [])
             return
-        x = np.arange(n, dtype=float)
+        x = main["quarter"]  # -1 for the opening point, then 0, 1, ...
+        opening = [0] if x[0] < 0 else []
         extents: list[list[float]] = [[] for _ in self.axes]
         if self._stack:
             base = np.zeros(n)
+            levels = []
             for poly, s in zip(self._stack, self.spec.stack, strict=True):
                 top = base + main[s.column] * s.scale
                 poly.set_verts([_band(x, base, top)] if n else [])
+                levels.append(top[0])
                 base = top
+            if opening:
+                self._stack_open.set_offsets(np.column_stack([np.full(len(levels), x[0]), levels]))
+                self._stack_open.set_facecolors([s.color for s in self.spec.stack])
+            else:
+                self._stack_open.set_offsets(np.empty((0, 2)))
             extents[0] += [float(np.nanmax(base))] if n else []
             if self._twin_total is not None and twin:
-                m = len(twin.get("quarter", ()))
-                total = sum(twin[s.column][:m] * s.scale for s in self.spec.stack)
-                self._twin_total.set_data(np.arange(m, dtype=float), total)
-                extents[0] += [float(np.nanmax(total))] if m else []
+                total = sum(twin[s.column] * s.scale for s in self.spec.stack)
+                self._twin_total.set_data(twin["quarter"], total)
+                extents[0] += [float(np.nanmax(total))] if len(total) else []
         if self._gap is not None:
-            a, b = (main[c] if n else np.zeros(0) for c in self.spec.gap)
-            self._gap.set_verts([_band(x, b, np.maximum(a, b))] if n else [])
+            a, b = (main[c] for c in self.spec.gap)
+            both = np.isfinite(a) & np.isfinite(b)  # the opening point has no AI revenue yet
+            self._gap.set_verts([_band(x[both], b[both], np.maximum(a, b)[both])] if both.any() else [])
         for line, s, is_twin in self._lines:
             src = twin if is_twin else main
             if not src or s.column not in src:
                 line.set_data([], [])
                 continue
             y = src[s.column] * s.scale
-            line.set_data(np.arange(len(y), dtype=float), y)
+            line.set_data(src["quarter"], y)
+            if not is_twin:
+                line.set_markevery(opening)
             finite = y[np.isfinite(y)]
             if finite.size:
                 extents[s.axis] += [float(finite.min()), float(finite.max())]
         for axis, values in zip(self.axes, extents, strict=True):
-            if axis.fixed or not values:
+            if axis.fixed:
+                continue
+            if not values:  # nothing to show on it yet (e.g. a flow at the opening point): its smallest range
+                if not axis.started and (axis.lo, axis.hi) != (0.0, axis.min_top):
+                    axis.lo, axis.hi = 0.0, axis.min_top
+                    axis.ax.set_ylim(axis.lo, axis.hi)
+                    self._background = None
                 continue
             lo, hi = min(values), max(values)
             if not axis.started:
@@ -513,9 +545,14 @@ class ChartSet:
             chart.reset()
         return self
 
-    def render_all(self, main_model, twin_model) -> tuple[dict[str, bytes], Amplification | None]:
-        main = model_series(main_model)
-        twin = model_series(twin_model) if self.twin and twin_model is not None else None
-        amp = live_amplification(main, twin) if twin else None
+    def render_all(
+        self, main_model, twin_model, main_opening=None, twin_opening=None
+    ) -> tuple[dict[str, bytes], Amplification | None]:
+        """Every chart's PNG for the models' quarters so far (from their opening points, when given) and the
+        amplification ratios (over the quarters run, not the opening)."""
+        with_twin = self.twin and twin_model is not None
+        main = model_series(main_model, main_opening)
+        twin = model_series(twin_model, twin_opening) if with_twin else None
+        amp = live_amplification(model_series(main_model), model_series(twin_model)) if with_twin else None
         pngs = {k: c.render(main, twin, chart_note(c.spec, amp)) for k, c in self.charts.items()}
         return pngs, amp

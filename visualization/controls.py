@@ -23,6 +23,7 @@ from solara.alias import rv as v
 from economy.events import quarter_label
 from params.schema import GROUP_TITLES, ParamSpec, Shock, parameter_specs
 from visualization import live
+from visualization.fileinput import FileBrowse
 from visualization.style import fmt, humanize
 
 # the issue names these groups first (in this order); shocks come right after them
@@ -78,12 +79,23 @@ def slider_step(s: ParamSpec, *values: Any) -> float:
     return step
 
 
-def _coerce(s: ParamSpec, value: Any) -> Any:
-    if s.type is bool:
-        return bool(value)
+def clamped(s: ParamSpec, value: Any) -> int | float:
+    """A number inside the schema range [lo, hi] of ``s`` (ints rounded), for every way a slider or its box is
+    moved. Vuetify's slider clamps the thumb but emits its ``change`` event with the unclamped value of a key
+    press (End then → gives hi + step, PageUp adds ten steps past either end, a step that does not divide the
+    range overshoots hi), and a typed number can be anything. ValueError if ``value`` is not a number."""
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{value!r} is not a finite number")
+    x = min(max(x, float(s.lo)), float(s.hi))
     if s.type is int:
-        return round(float(value))
-    return float(value)
+        return int(min(max(round(x), math.ceil(s.lo)), math.floor(s.hi)))
+    return float(f"{x:.12g}")  # drop the float noise of step arithmetic (0.1 + 0.2)
+
+
+def box_text(value: Any) -> str:
+    """A parameter's value as its number box shows it (what ``float()`` reads back)."""
+    return fmt(value, 12) if isinstance(value, int | float) else str(value)
 
 
 def param_head_html(spec: ParamSpec, value: Any) -> str:
@@ -100,9 +112,75 @@ def param_head_html(spec: ParamSpec, value: Any) -> str:
 
 
 @solara.component
-def ParamControl(spec: ParamSpec, value: Any, edited: bool, preset: Any, on_value: Callable[[Any], None]):
-    """One parameter: name, value and unit, its help text from the schema, and a slider (or switch)."""
-    with solara.Div(classes=["cl-param", "cl-param-edited" if edited else "cl-param-plain"]):
+def FieldError(message: str | None):
+    """A field's own message, under the field (it goes as soon as the field holds a valid value)."""
+    if message:
+        solara.Text(message, classes=["cl-field-error"])
+
+
+@solara.component
+def NumberSlider(spec: ParamSpec, value: Any, preset: Any, on_value: Callable[[Any], None], on_invalid):
+    """A slider and a number box for one numeric parameter; whatever moves them, the value that reaches
+    ``on_value`` is inside the schema range (:func:`clamped`)."""
+    step = slider_step(spec, value, preset)
+    with solara.Div(classes=["cl-param-slider"]):
+        slider = v.Slider(
+            v_model=value,
+            min=spec.lo,
+            max=spec.hi,
+            step=step,
+            thumb_label=True,
+            hide_details=True,
+            dense=True,
+            class_="cl-slider",
+        )
+        box = v.TextField(
+            v_model=box_text(value),
+            type="number",
+            dense=True,
+            hide_details=True,
+            single_line=True,
+            class_="cl-param-box",
+            attributes={"min": spec.lo, "max": spec.hi, "step": step, "aria-label": humanize(spec.name)},
+        )
+
+    def slid(_widget, _event, data):
+        try:
+            on_value(clamped(spec, data))
+        except (TypeError, ValueError):
+            pass
+
+    v.use_event(slider, "change", slid)  # on release: one new run per edit, not per pixel
+
+    def typed(widget, _event, text):
+        try:
+            x = clamped(spec, text)
+        except (TypeError, ValueError):
+            on_invalid(text, f"{spec.name}: '{text}' is not {spec.allowed} ({spec.unit})")
+            return
+        # the box may hold what was typed (e.g. 5 for a range [0, 2]): show the value that is used instead
+        widget.v_model = box_text(x)
+        on_value(x)
+
+    v.use_event(box, "change", typed)  # Enter or leaving the box
+
+
+@solara.component
+def ParamControl(
+    spec: ParamSpec,
+    value: Any,
+    edited: bool,
+    preset: Any,
+    on_value: Callable[[Any], None],
+    error: str | None = None,
+    on_invalid: Callable[[Any, str], None] | None = None,
+):
+    """One parameter: name, value and unit, its help text from the schema, a slider and number box (or a
+    switch), and the field's own error message."""
+    classes = ["cl-param", "cl-param-edited" if edited else "cl-param-plain"] + (
+        ["cl-param-invalid"] * bool(error)
+    )
+    with solara.Div(classes=classes, attributes={"data-param": spec.name}):
         solara.HTML(tag="div", unsafe_innerHTML=param_head_html(spec, value), classes=["cl-param-head"])
         with solara.Div(classes=["cl-param-input"]):
             if spec.type is bool:
@@ -110,25 +188,8 @@ def ParamControl(spec: ParamSpec, value: Any, edited: bool, preset: Any, on_valu
                     label=humanize(spec.name), value=bool(value), on_value=lambda x: on_value(bool(x))
                 )
             else:
-                slider = v.Slider(
-                    v_model=value,
-                    min=spec.lo,
-                    max=spec.hi,
-                    step=slider_step(spec, value, preset),
-                    thumb_label=True,
-                    hide_details=True,
-                    dense=True,
-                    class_="cl-slider",
-                )
-
-                def changed(_widget, _event, data):
-                    try:
-                        on_value(_coerce(spec, data))
-                    except (TypeError, ValueError):
-                        pass
-
-                v.use_event(slider, "change", changed)  # on release: one new run per edit, not per pixel
-            if edited:
+                NumberSlider(spec, value, preset, on_value, on_invalid or (lambda _text, _message: None))
+            if edited or error:
                 solara.Button(
                     icon_name="mdi-undo",
                     icon=True,
@@ -136,6 +197,7 @@ def ParamControl(spec: ParamSpec, value: Any, edited: bool, preset: Any, on_valu
                     on_click=lambda: on_value(preset),
                     classes=["cl-param-undo"],
                 )
+        FieldError(error)
 
 
 @solara.component
@@ -150,10 +212,19 @@ def GroupBody(specs: list[ParamSpec], state: solara.Reactive[live.UiState], show
     def setter(name):
         return lambda value: state.set(live.with_edit(state.value, name, value))
 
+    def invalid(name):
+        return lambda text, message: state.set(live.with_invalid(state.value, name, text, message))
+
     for p in shown:
-        ParamControl(p, s.value(p.name), s.is_edited(p.name), s.preset_value(p.name), setter(p.name)).key(
-            p.name
-        )
+        ParamControl(
+            p,
+            s.value(p.name),
+            s.is_edited(p.name),
+            s.preset_value(p.name),
+            setter(p.name),
+            s.field_error(p.name),
+            invalid(p.name),
+        ).key(p.name)
     if others and levers:
         solara.Switch(
             label=f"show all {len(specs)} parameters of this group",
@@ -251,69 +322,95 @@ def shock_kind_help() -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'"([a-z_]+)",\s*#\s*(.+)', source)}
 
 
+def last_shock_quarter(s: live.UiState) -> int:
+    """The last quarter a shock can start in: the schema's bound, or the run's last quarter if earlier."""
+    return int(min(live.shock_bounds("quarter")[1], max(int(s.config.params.run.quarters) - 1, 0)))
+
+
+@solara.component
+def ShockCard(state: solara.Reactive[live.UiState], i: int, helps: dict[str, str]):
+    """One scripted shock; each of its fields carries its own error (a bad size holds up only the size)."""
+    s = state.value
+    sh = s.shown_shock(i)
+    q_lo = live.shock_bounds("quarter")[0]
+    d_lo, d_hi = live.shock_bounds("duration")
+    q_max = last_shock_quarter(s)
+
+    def update(name: str):
+        return lambda x: state.set(live.with_shock(state.value, i, name, x))
+
+    def error(name: str):
+        FieldError(s.field_error(f"shocks.{i}.{name}"))
+
+    with solara.Card(classes=["cl-shock"], style={"padding": "6px", "margin-bottom": "6px"}):
+        with solara.Row(justify="space-between", style={"align-items": "center"}):
+            solara.Select(
+                "kind",
+                values=list(live.SHOCK_KINDS),
+                value=sh.get("kind"),
+                on_value=update("kind"),
+                dense=True,
+            )
+            solara.Button(
+                icon_name="mdi-delete",
+                icon=True,
+                small=True,
+                on_click=lambda: state.set(live.without_shock(state.value, i)),
+            )
+        error("kind")
+        if sh.get("kind") in helps:
+            solara.Text(helps[sh["kind"]], classes=["cl-help"])
+        quarter = int(sh.get("quarter", 0))
+        solara.SliderInt(
+            f"quarter: {quarter_label(quarter)}",
+            value=min(max(quarter, int(q_lo)), max(q_max, quarter)),
+            min=int(q_lo),
+            max=max(q_max, quarter),
+            on_value=lambda q: update("quarter")(int(q)),
+        )
+        error("quarter")
+        with solara.Row(gap="8px"):
+            solara.InputFloat(
+                "size",
+                value=float(sh.get("size", 0.0)),
+                on_value=update("size"),
+                dense=True,
+                classes=["cl-shock-size"],
+            )
+            solara.InputInt(
+                f"duration (quarters, {int(d_lo)}–{int(d_hi)})",
+                value=int(sh.get("duration", 1)),
+                on_value=update("duration"),
+                dense=True,
+                classes=["cl-shock-duration"],
+            )
+        error("size")
+        error("duration")
+
+
 @solara.component
 def ShockEditor(state: solara.Reactive[live.UiState]):
     s = state.value
-    shocks = list(s.shocks)
     helps = solara.use_memo(shock_kind_help, [])
-    q_lo, q_hi = live.shock_bounds("quarter")
-    d_lo, d_hi = live.shock_bounds("duration")
     size_lo, size_hi = live.shock_bounds("size")
-    horizon = int(s.config.params.run.quarters)
-    q_max = int(min(q_hi, max(horizon - 1, 0)))
-
-    def update(i: int, **changes):
-        new = [dict(x) for x in shocks]
-        new[i].update(changes)
-        state.set(live.with_shocks(state.value, new))
-
-    def remove(i: int):
-        state.set(live.with_shocks(state.value, [x for j, x in enumerate(shocks) if j != i]))
 
     def add():
-        new = {"kind": live.SHOCK_KINDS[0], "quarter": min(4, q_max), "size": 0.0, "duration": 1}
-        state.set(live.with_shocks(state.value, [*shocks, new]))
+        new = {
+            "kind": live.SHOCK_KINDS[0],
+            "quarter": min(4, last_shock_quarter(s)),
+            "size": 0.0,
+            "duration": 1,
+        }
+        state.set(live.with_shocks(state.value, [*state.value.shocks, new]))
 
     solara.Text(
-        f"The scenario's scripted shocks ({len(shocks)}). Quarter 0 is 2025Q4; size bounds {fmt(size_lo)} to "
+        f"The scenario's scripted shocks ({len(s.shocks)}). Quarter 0 is 2025Q4; size bounds {fmt(size_lo)} to "
         f"{fmt(size_hi)}, its unit depends on the kind.",
         classes=["cl-help"],
     )
-    for i, sh in enumerate(shocks):
-        with solara.Card(classes=["cl-shock"], style={"padding": "6px", "margin-bottom": "6px"}):
-            with solara.Row(justify="space-between", style={"align-items": "center"}):
-                solara.Select(
-                    "kind",
-                    values=list(live.SHOCK_KINDS),
-                    value=sh.get("kind"),
-                    on_value=lambda k, i=i: update(i, kind=k),
-                    dense=True,
-                )
-                solara.Button(icon_name="mdi-delete", icon=True, small=True, on_click=lambda i=i: remove(i))
-            if sh.get("kind") in helps:
-                solara.Text(helps[sh["kind"]], classes=["cl-help"])
-            quarter = int(sh.get("quarter", 0))
-            solara.SliderInt(
-                f"quarter: {quarter_label(quarter)}",
-                value=min(max(quarter, int(q_lo)), max(q_max, quarter)),
-                min=int(q_lo),
-                max=max(q_max, quarter),
-                on_value=lambda q, i=i: update(i, quarter=int(q)),
-            )
-            with solara.Row(gap="8px"):
-                solara.InputFloat(
-                    "size",
-                    value=float(sh.get("size", 0.0)),
-                    on_value=lambda x, i=i: update(i, size=x),
-                    dense=True,
-                    classes=["cl-shock-size"],
-                )
-                solara.InputInt(
-                    f"duration (quarters, {int(d_lo)}–{int(d_hi)})",
-                    value=int(sh.get("duration", 1)),
-                    on_value=lambda x, i=i: update(i, duration=x),
-                    dense=True,
-                )
+    FieldError(s.field_error("shocks"))
+    for i in range(len(s.shocks)):
+        ShockCard(state, i, helps).key(f"shock-{i}")
     solara.Button("Add a shock", icon_name="mdi-plus", on_click=add, text=True, classes=["cl-add-shock"])
 
 
@@ -324,6 +421,7 @@ def ScenarioPicker(state: solara.Reactive[live.UiState]):
     upload_error, set_upload_error = solara.use_state(None)
 
     def on_file(info):
+        """A scenario file, dropped or chosen: the same checks as ``run.py simulate --scenario-file``."""
         try:
             sc = live.scenario_from_toml(info["name"], info["data"] or info["file_obj"].read())
         except live.ParameterError as err:
@@ -339,6 +437,7 @@ def ScenarioPicker(state: solara.Reactive[live.UiState]):
         on_value=lambda name: state.set(live.with_scenario(state.value, name)),
         classes=["cl-scenario"],
     )
+    FieldError(s.field_error("scenario"))
     solara.Text(s.description or "(no description)", classes=["cl-scenario-description"])
     with solara.Row(style={"align-items": "center"}):
         solara.InputInt(
@@ -352,14 +451,17 @@ def ScenarioPicker(state: solara.Reactive[live.UiState]):
             "Undo all edits",
             icon_name="mdi-undo",
             text=True,
-            disabled=not s.modified,
+            disabled=not (s.modified or s.errors),
             on_click=lambda: state.set(live.with_scenario(state.value, state.value.scenario)),
+            classes=["cl-undo-all"],
         )
-    solara.FileDrop(
-        label="Drop a scenario .toml here (e.g. one saved from Export) to load it",
-        on_file=on_file,
-        lazy=False,
-    )
+    FieldError(s.field_error("seed"))
+    with solara.Div(classes=["cl-scenario-file"]):
+        solara.FileDrop(
+            label="Drop a scenario .toml here (e.g. one saved from Export)", on_file=on_file, lazy=False
+        )
+        with solara.Div(classes=["cl-file-input"]):  # a template widget puts no class on its own root
+            FileBrowse("…or choose a scenario file", on_file, accept=".toml")
     if upload_error:
         solara.Error(upload_error, classes=["cl-upload-error"])
 
@@ -368,9 +470,9 @@ def ScenarioPicker(state: solara.Reactive[live.UiState]):
 def SettingsPanel(state: solara.Reactive[live.UiState], firm_names: list[str]):
     s = state.value
     ScenarioPicker(state)
-    if s.error:
+    if s.errors:
         solara.Error(
-            f"Not applied (the run keeps the last valid settings): {s.error}",
+            "Not applied (each shows under its field; every other setting is in the run):\n" + s.error,
             classes=["cl-settings-error"],
             style={"white-space": "pre-wrap"},
         )

@@ -2,8 +2,8 @@
 
 Everything here is plain Python (no Solara), so it can be tested directly. The settings are an immutable
 :class:`UiState`; each edit returns a new state, validated through the parameter schema
-(:func:`params.loader.build_parameters`). An invalid edit keeps the last valid run configuration and carries the
-schema's message in ``UiState.error`` for the page to show.
+(:func:`params.loader.build_parameters`). An invalid entry is not applied: it stays with its own field, with the
+schema's message, while every other valid entry goes on to the run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
+from economy.metrics import quarter_metrics
 from economy.model import CreditLoopModel
 from economy.runner import without_circular
 from params.loader import (
@@ -33,8 +34,8 @@ from params.schema import Parameters, Shock, spec
 log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "baseline"
-DEFAULT_SEED = 1
-FRAME_WAIT_S = 3.0  # longest a step waits for the page to show the previous quarter  # the default of `run.py simulate --seed`, so the UI and the CLI show the same run
+DEFAULT_SEED = 1  # the default of `run.py simulate --seed`, so the UI and the CLI show the same run
+FRAME_WAIT_S = 3.0  # longest a step waits for the page to show the previous quarter
 
 
 # -- scenarios ----------------------------------------------------------------------------------------------------
@@ -91,7 +92,13 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class UiState:
-    """The settings of one browser session (immutable; edits return a new state)."""
+    """The settings of one browser session (immutable; edits return a new state).
+
+    ``edits``, ``shocks`` and ``seed`` only ever hold values that passed the schema: they are what the run uses.
+    A value that fails stays with its own field (``rejected`` and ``errors``, keyed by the field: a dotted
+    parameter name, ``"seed"``, ``"scenario"``, ``"shocks"`` or ``"shocks.<i>.<field>"``), so it blocks only
+    that field, and its message goes as soon as the field gets a valid value.
+    """
 
     scenario: str
     description: str
@@ -100,14 +107,15 @@ class UiState:
     shocks: tuple[dict[str, Any], ...]  # the current scripted shocks (starts as the preset's)
     preset_shocks: tuple[dict[str, Any], ...]  # the preset's shocks
     seed: int
-    config: RunConfig  # the last valid configuration: what the run shows
+    config: RunConfig  # the configuration of the applied settings: what the run shows
     generation: int = 0  # bumped whenever ``config`` changes: a new run starts
-    error: str | None = None  # why the latest edit could not be applied
+    rejected: tuple[tuple[str, Any], ...] = ()  # field -> the value entered that could not be applied
+    errors: tuple[tuple[str, str], ...] = ()  # field -> why that value could not be applied
     uploads: tuple[Scenario, ...] = field(default=(), compare=False)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def value(self, name: str) -> Any:
-        """The value shown for a parameter: the user's edit, else the preset's, else the schema default."""
+        """The value a parameter has in the run: the user's edit, else the preset's, else the schema default."""
         edits = dict(self.edits)
         if name in edits:
             return edits[name]
@@ -122,6 +130,23 @@ class UiState:
     def is_edited(self, name: str) -> bool:
         return name in dict(self.edits)
 
+    def field_error(self, key: str) -> str | None:
+        return dict(self.errors).get(key)
+
+    def rejected_value(self, key: str, default: Any = None) -> Any:
+        """What the user entered in a field whose value could not be applied (else ``default``)."""
+        return dict(self.rejected).get(key, default)
+
+    def shown_shock(self, i: int) -> dict[str, Any]:
+        """Shock ``i`` as its fields show it: the applied values, with any rejected entry in place."""
+        prefix = f"shocks.{i}."
+        return {**self.shocks[i], **{k[len(prefix) :]: x for k, x in self.rejected if k.startswith(prefix)}}
+
+    @property
+    def error(self) -> str | None:
+        """Every field's message, one per line (None when every entry is applied)."""
+        return "\n".join(message for _, message in self.errors) or None
+
     @property
     def modified(self) -> bool:
         """Settings differ from the preset (edits, or changed shocks)."""
@@ -134,27 +159,52 @@ class UiState:
     @property
     def applied(self) -> bool:
         """The shown settings are the ones the run uses."""
-        return self.error is None
+        return not self.errors
 
 
-def _validated(state: UiState) -> UiState:
-    """Re-validate ``state``'s settings; on success a new config (and generation), else the error message."""
+def _config(state: UiState) -> RunConfig:
+    """The run configuration of ``state``'s settings; ParameterError with the schema's message if invalid."""
     if state.seed < 0:
-        return replace(state, error=f"seed: value {state.seed} is not allowed; use a non-negative integer")
+        raise ParameterError(f"seed: value {state.seed} is not allowed; use a non-negative integer")
     try:
         params = build_parameters(state.overrides, tuple(state.shocks))
-    except ParameterError as err:
-        return replace(state, error=str(err))
+    except ParameterError:
+        raise
     except Exception as err:  # a bug elsewhere must not take the page down
-        return replace(state, error=f"{type(err).__name__}: {err}")
-    config = RunConfig(state.scenario, state.description, params, state.seed, state.modified)
-    if config == state.config:
-        return replace(state, error=None)
-    return replace(state, config=config, generation=state.generation + 1, error=None)
+        raise ParameterError(f"{type(err).__name__}: {err}") from err
+    return RunConfig(state.scenario, state.description, params, state.seed, state.modified)
+
+
+def _with_field(state: UiState, key: str, error: str | None = None, value: Any = None) -> UiState:
+    """``state`` with field ``key``'s error (and the rejected value) set, or cleared when ``error`` is None."""
+    errors = {k: m for k, m in state.errors if k != key}
+    rejected = {k: x for k, x in state.rejected if k != key}
+    if error is not None:
+        errors[key], rejected[key] = error, value
+    return replace(state, errors=tuple(errors.items()), rejected=tuple(rejected.items()))
+
+
+def _settle(state: UiState, candidate: UiState, key: str, value: Any) -> UiState:
+    """Apply ``candidate`` (``state`` with field ``key`` set to ``value``) if it validates; else keep ``state``'s
+    settings and give field ``key`` the schema's message. The applied settings are always valid, so a failure
+    is this field's own: other fields' entries are never held up by it."""
+    try:
+        config = _config(candidate)
+    except ParameterError as err:
+        return _with_field(state, key, str(err), value)
+    settled = _with_field(candidate, key)
+    if config == settled.config:
+        return settled
+    return replace(settled, config=config, generation=settled.generation + 1)
+
+
+def with_invalid(state: UiState, key: str, value: Any, message: str) -> UiState:
+    """An entry that cannot even be read (e.g. text in a number box): field ``key`` shows ``message``."""
+    return _with_field(state, key, message, value)
 
 
 def _preset(sc: Scenario) -> dict:
-    """The settings a scenario preset sets (its values and shocks; edits cleared)."""
+    """The settings a scenario preset sets (its values and shocks; edits and field errors cleared)."""
     shocks = tuple(shock_dict(s) for s in sc.shocks)
     return {
         "scenario": sc.name,
@@ -163,6 +213,8 @@ def _preset(sc: Scenario) -> dict:
         "edits": (),
         "shocks": shocks,
         "preset_shocks": shocks,
+        "rejected": (),
+        "errors": (),
     }
 
 
@@ -177,8 +229,8 @@ def with_scenario(state: UiState, name: str) -> UiState:
     try:
         sc = find_scenario(name, state.uploads)
     except ParameterError as err:
-        return replace(state, error=str(err))
-    return _validated(replace(state, **_preset(sc)))
+        return _with_field(state, "scenario", str(err), name)
+    return _settle(state, replace(state, **_preset(sc)), "scenario", name)
 
 
 def with_upload(state: UiState, sc: Scenario) -> UiState:
@@ -193,15 +245,43 @@ def with_edit(state: UiState, name: str, value: Any) -> UiState:
         edits.pop(name, None)
     else:
         edits[name] = value
-    return _validated(replace(state, edits=tuple(edits.items())))
+    return _settle(state, replace(state, edits=tuple(edits.items())), name, value)
+
+
+def with_shock(state: UiState, i: int, name: str, value: Any) -> UiState:
+    """Set field ``name`` of shock ``i`` (its own field: a bad size does not hold up another shock's quarter)."""
+    shocks = [dict(s) for s in state.shocks]
+    shocks[i][name] = value
+    return _settle(state, replace(state, shocks=tuple(shocks)), f"shocks.{i}.{name}", value)
+
+
+def _renumbered(state: UiState, removed: int) -> UiState:
+    """Field keys of the shocks after shock ``removed`` move up one; the removed shock's keys go."""
+
+    def key(k: str) -> str | None:
+        if not k.startswith("shocks."):
+            return k
+        _, i, rest = k.split(".", 2)
+        return None if int(i) == removed else f"shocks.{int(i) - (int(i) > removed)}.{rest}"
+
+    errors = tuple((key(k), m) for k, m in state.errors if key(k) is not None)
+    rejected = tuple((key(k), x) for k, x in state.rejected if key(k) is not None)
+    return replace(state, errors=errors, rejected=rejected)
+
+
+def without_shock(state: UiState, i: int) -> UiState:
+    shocks = tuple(s for j, s in enumerate(state.shocks) if j != i)
+    return _settle(state, _renumbered(replace(state, shocks=shocks), i), "shocks", shocks)
 
 
 def with_shocks(state: UiState, shocks: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> UiState:
-    return _validated(replace(state, shocks=tuple(dict(s) for s in shocks)))
+    """Replace the whole list of shocks (one field: ``"shocks"``)."""
+    shocks = tuple(dict(s) for s in shocks)
+    return _settle(state, replace(state, shocks=shocks), "shocks", shocks)
 
 
 def with_seed(state: UiState, seed: int) -> UiState:
-    return _validated(replace(state, seed=int(seed)))
+    return _settle(state, replace(state, seed=int(seed)), "seed", seed)
 
 
 def applied_value(params: Parameters, name: str) -> Any:
@@ -209,6 +289,24 @@ def applied_value(params: Parameters, name: str) -> Any:
 
 
 # -- the live run -------------------------------------------------------------------------------------------------
+# Per-quarter flows the model books only while a quarter runs: before the first quarter its books hold no value
+# for them (they read 0), so the opening point leaves them out instead of showing a false zero.
+BOOKED_IN_QUARTER = ("ai_revenue", "capex_revenue_gap", "compute_contract_revenue", "circularity_index")
+
+
+def opening_metrics(model: CreditLoopModel | None) -> dict[str, float] | None:
+    """The model's series at its opening books, before the first step (quarter -1): what quarter 0 of the page
+    draws. :func:`economy.metrics.quarter_metrics` only reads the books, so the run itself is unchanged."""
+    if model is None or model.steps:
+        return None
+    try:
+        row = quarter_metrics(model)
+    except Exception:  # the charts then start at the first quarter, as they did before
+        log.warning("no opening point: %s", traceback.format_exc())
+        return None
+    return {**row, **dict.fromkeys(BOOKED_IN_QUARTER, float("nan"))}
+
+
 class LiveRun:
     """A model and (optionally) its twin without circular financing, stepped in lock-step.
 
@@ -234,6 +332,8 @@ class LiveRun:
         self._shown = threading.Event()
         self._shown.set()
         self.main: CreditLoopModel | None = self._build(config.params, "the model")
+        self.main_opening = opening_metrics(self.main)  # before any step: the books as they open
+        self.twin_opening: dict[str, float] | None = None
         if twin:
             self.set_twin(True)
 
@@ -306,6 +406,7 @@ class LiveRun:
                 return
             self.twin_error = None
             self.twin = self._build(without_circular(self.config.params), "the twin")
+            self.twin_opening = opening_metrics(self.twin)  # before it catches up
             self._catch_up_twin()
 
     # -- reading ----------------------------------------------------------------------------------------------

@@ -17,22 +17,19 @@ from mesa.visualization.utils import update_counter
 from solara.alias import rv as v
 
 from visualization import export
-from visualization.charts import CHART_KEYS, RATIO_LABELS, Amplification, chart_set_for, chart_set_key
+from visualization.charts import (
+    CHART_KEYS,
+    KEY_CHARTS,
+    RATIO_LABELS,
+    Amplification,
+    chart_set_for,
+    chart_set_key,
+)
+from visualization.eventlog import EventLog
 from visualization.live import LiveRun
 from visualization.network import NetworkView, edge_table
+from visualization.story import StoryStrip
 from visualization.style import humanize, usd_bn
-
-STRESS_WORDS = (
-    "default",
-    "liquidat",
-    "restructur",
-    "margin",
-    "covenant",
-    "gate",
-    "stop",
-    "shock",
-    "short_payment",
-)
 
 
 def quarter_text(run: LiveRun) -> str:
@@ -80,8 +77,9 @@ def RunToolbar(
 ):
     """Mesa's ModelController (Reset, ▶/❚❚, Step), the twin switch and the play speed."""
     use_threads = solara.use_reactive(False)
-    with solara.Card(classes=["cl-toolbar"], style={"padding": "8px 12px", "margin-bottom": "8px"}):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "18px"}):
+    # one row at full width (it wraps on narrow screens): the charts start right below it
+    with solara.Div(classes=["cl-toolbar"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px 16px"}):
             with solara.Div(style={"min-width": "230px"}):
                 ModelController(
                     run,
@@ -94,14 +92,13 @@ def RunToolbar(
             solara.Switch(
                 label="Twin: same seed, circular financing off", value=twin, classes=["cl-twin-switch"]
             )
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "28px"}):
-            LabelledSlider("Play: pause between quarters", play_interval, 0, 1000, 50, "ms")
-            LabelledSlider("Play: quarters per frame", render_interval, 1, 8, 1, "")
+            LabelledSlider("Play: pause", play_interval, 0, 1000, 50, "ms")
+            LabelledSlider("quarters per frame", render_interval, 1, 8, 1, "")
 
 
 @solara.component
 def LabelledSlider(label: str, value: solara.Reactive[int], lo: int, hi: int, step: int, unit: str):
-    with solara.Div(style={"width": "260px"}):
+    with solara.Div(style={"width": "120px"}):
         solara.HTML(
             tag="div",
             unsafe_innerHTML=html.escape(f"{label}: {value.value} {unit}".strip()),
@@ -149,6 +146,11 @@ def AmplificationStrip(amp: Amplification | None, twin_on: bool, circular_on: bo
     )
 
 
+def chart_order() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(key charts, the others): the key charts go above the fold, beside the event log."""
+    return KEY_CHARTS, tuple(k for k in CHART_KEYS if k not in KEY_CHARTS)
+
+
 @solara.component
 def ChartsPanel(run: LiveRun, counter: int, pool: dict):
     has_twin = run.twin is not None
@@ -174,16 +176,20 @@ def ChartsPanel(run: LiveRun, counter: int, pool: dict):
     def draw():
         t0 = time.perf_counter()
         with run.lock:
-            pngs, amp = charts.render_all(run.main, run.twin)
+            pngs, amp = charts.render_all(run.main, run.twin, run.main_opening, run.twin_opening)
         return pngs, amp, (time.perf_counter() - t0) * 1000
 
     # keyed on the model's quarter (not only the counter): whatever triggers a render, the figures match the model
     frame = (run.quarters_done, run.twin.steps if run.twin is not None else -1)
     pngs, amp, ms = solara.use_memo(draw, [run, charts, frame])
-    AmplificationStrip(amp, has_twin, run.circular_on)
-    with solara.Div(classes=["cl-charts"], attributes={"data-render-ms": f"{ms:.0f}"}):
-        for key in CHART_KEYS:
-            solara.Image(pngs[key], classes=["cl-chart", f"cl-chart-{key}"], width="100%")
+    key_charts, more_charts = chart_order()
+    # no box of its own (display: contents): the strip and both grids are placed by the page's grid (.cl-main)
+    with solara.Div(classes=["cl-charts-panel"], attributes={"data-render-ms": f"{ms:.0f}"}):
+        AmplificationStrip(amp, has_twin, run.circular_on)
+        for cls, keys in (("cl-key-charts", key_charts), ("cl-more-charts", more_charts)):
+            with solara.Div(classes=["cl-charts", cls]):
+                for key in keys:
+                    solara.Image(pngs[key], classes=["cl-chart", f"cl-chart-{key}"], width="100%")
 
 
 # -- network and firm ---------------------------------------------------------------------------------------------
@@ -291,51 +297,6 @@ def FirmPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | None])
         FirmDetails(run, counter, selected.value)
 
 
-# -- events -------------------------------------------------------------------------------------------------------
-def events_html(events, limit: int = 250) -> str:
-    items = []
-    for e in events[:limit]:
-        stress = any(w in e.kind for w in STRESS_WORDS)
-        items.append(
-            f"<li class='cl-ev{' cl-ev-stress' if stress else ''}' data-kind='{html.escape(e.kind)}'>"
-            f"<span class='cl-ev-q'>{e.label}</span> {html.escape(e.text)}</li>"
-        )
-    return "".join(items)
-
-
-@solara.component
-def EventList(run: LiveRun, counter: int, which: str, query: str):
-    model = run.twin if which == "twin" and run.twin is not None else run.main
-    with run.lock:
-        events = [] if model is None else model.events.newest_first(5000)
-        total = 0 if model is None else len(model.events)
-    if query:
-        q = query.lower()
-        events = [e for e in events if q in e.text.lower() or q in e.kind.lower() or q in e.label.lower()]
-    if not events:
-        note = "Nothing has happened yet." if not query else "No event matches."
-    else:
-        note = f"{total} events{f', {len(events)} match' if query else ''}; newest first"
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"<div class='cl-help cl-event-count'>{note}</div>"
-        f"<ol class='cl-event-log'>{events_html(events)}</ol>",
-        classes=["cl-events"],
-    )
-
-
-@solara.component
-def EventLog(run: LiveRun, counter: int):
-    which, set_which = solara.use_state("run")
-    query, set_query = solara.use_state("")
-    with solara.Card(classes=["cl-events-card"], style={"padding": "8px 12px"}):
-        with solara.Row(style={"align-items": "center", "gap": "12px", "flex-wrap": "wrap"}):
-            solara.Text("Event log", style={"font-weight": "600"})
-            solara.InputText("filter", value=query, on_value=set_query, continuous_update=False)
-            solara.ToggleButtonsSingle(value=which, values=["run", "twin"], on_value=set_which)
-        EventList(run, counter, which, query)
-
-
 # -- all panels of a run -----------------------------------------------------------------------------------------
 @solara.component
 def LivePanels(
@@ -363,13 +324,19 @@ def LivePanels(
         r.frame_shown()
 
     solara.use_effect(frame_done, [counter, r, r.quarters_done])
+    StoryStrip(r, counter)  # the slot for the story strip, at the top
     RunToolbar(run, counter, model_parameters, twin, play_interval, render_interval)
-    ChartsPanel(r, counter, pool)
+    with solara.Div(classes=["cl-main"]):
+        # The page receives a render as one widget update per changed widget, sent in the order of this tree and
+        # applied one by one: the seven chart PNGs and the network (~300 kB) take the browser a few frames. Put
+        # after them (as it used to be), the log showed the new quarter ~100 ms after the first chart did. Put
+        # first in the tree (shown beside the charts by the grid), its text arrives, and is shown, with them.
+        EventLog(r, counter)
+        ChartsPanel(r, counter, pool)
     with solara.Div(classes=["cl-two"]):
         NetworkPanel(r, counter, selected, pool)
         with solara.Div(classes=["cl-side"]):
             FirmPanel(r, counter, selected)
-    EventLog(r, counter)
 
 
 # -- export -------------------------------------------------------------------------------------------------------
