@@ -44,6 +44,12 @@ def _simulate(args) -> int:
     return simulate(args)
 
 
+def _amplify(args) -> int:
+    from cli.amplify import amplify_command
+
+    return amplify_command(args)
+
+
 def _ui(args) -> int:
     from visualization.server import serve
 
@@ -147,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=_simulate)
+
+    p = sub.add_parser(
+        "amplify", help="how much the circular deals amplify a scenario's shock (difference-in-differences)"
+    )
+    from cli.amplify import add_arguments as add_amplify_arguments
+
+    add_amplify_arguments(p)
+    p.set_defaults(func=_amplify)
 
     p = sub.add_parser("ui", help="start the Solara app")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: localhost only)")

@@ -113,6 +113,11 @@ class Firm(mesa.Agent):
         return self.model.credit.issuer_spread(self)
 
     @property
+    def debtrank(self) -> float:
+        """Its DebtRank this quarter: the share of the agents' equity the others lose if it defaults."""
+        return float(self.model.debtrank_cache[self.party])
+
+    @property
     def excluded(self) -> bool:
         return self.in_default or self.model.quarter < self.excluded_until
 

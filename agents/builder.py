@@ -38,6 +38,7 @@ class CapacityOwner(Firm):
         self.expected_growth = self.expected_growth_base
         self.expected_growth0 = self.expected_growth_base
         self.cash_target = calibration.cash_usd_bn
+        self.cut_last_quarter = False  # its capex was cut for lack of funding last quarter (logged once)
         self.funding_need_q = 0.0  # what this quarter's plan needed beyond the firm's own cash
         self.retail_gw = 0.0
         # capacity freed by a customer's default: (GW, quarter it re-lets from, quarter the discount ends, discount)
@@ -324,8 +325,9 @@ class CapacityOwner(Firm):
             self.fund(need - raised, ("equity",))
         spendable = self.cash - self.model.scheduled_dues(self.party) - self.cash_buffer()
         capex = clip(desired_capex, 0.0, max(spendable, 0.0))
+        cut = capex < 0.9 * desired_capex
         if capex < desired_capex - 1e-6:
-            if capex < 0.9 * desired_capex:
+            if cut and not self.cut_last_quarter:  # once when the cut starts, not every quarter it lasts
                 self.model.log(
                     "capex_cut",
                     self.name,
@@ -335,6 +337,7 @@ class CapacityOwner(Firm):
                     desired_capex - capex,
                 )
             self.capex_plan_q = capex  # orders cannot run ahead of funding: plan on from what was bought
+        self.cut_last_quarter = cut
         self.buy_capex(capex)
         return capex
 

@@ -46,15 +46,18 @@ class Neocloud(CapacityOwner):
             self.fund(need - loan, ("bonds", "equity"))
         spendable = self.cash - m.scheduled_dues(self.party) - self.cash_buffer()
         capex = min(desired, max(spendable, 0.0))
-        if capex < 0.9 * desired:
-            m.log(
-                "capex_cut",
-                self.name,
-                f"{self.name} cuts capex to {capex:.1f}bn from {desired:.1f}bn",
-                "",
-                desired - capex,
-            )
+        cut = capex < 0.9 * desired
+        if cut:
+            if not self.cut_last_quarter:  # once when the cut starts, not every quarter it lasts
+                m.log(
+                    "capex_cut",
+                    self.name,
+                    f"{self.name} cuts capex to {capex:.1f}bn from {desired:.1f}bn",
+                    "",
+                    desired - capex,
+                )
             self.capex_plan_q = capex
+        self.cut_last_quarter = cut
         excess = loan - b.gpu_loan_advance_rate * self.chip_spend(capex)
         if excess > 1e-9:
             # the GPUs bought fall short of what the loan was sized for: prepay so the advance rate holds

@@ -25,7 +25,7 @@ from params.loader import ParameterError
 
 FORMAT = 1
 MARKER_KEY = "creditloop"
-TABLES = ("model", "agents", "events")
+TABLES = ("model", "agents", "events", "losses")
 OUTPUT_FILES = frozenset({"summary.json", *(f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv"))})
 ALLOWED = (
     "a new folder, an empty folder or an earlier simulate output (--overwrite replaces any other folder)"

@@ -32,6 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-circular", action="store_true", help="switch all circular financing off")
     p.add_argument("--twin", action="store_true", help="run with and without circular financing, same seed")
     p.add_argument(
+        "--counterfactual",
+        default=None,
+        help="with --twin: what the twin removes (default vendor_deals_off; see docs/ODD.md §7.14: "
+        "vendor_deals_off, arm_length, no_deals, no_reflexivity, no_l1 ... no_l10)",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         required=True,
@@ -52,6 +58,15 @@ def configure(args) -> tuple[str, object]:
         raise ParameterError("--no-circular and --twin cannot be combined (the twin runs both)")
     if args.no_circular:
         overrides["circular.circular_financing"] = False
+    if args.counterfactual is not None:
+        from economy.counterfactuals import COUNTERFACTUALS
+
+        if not args.twin:
+            raise ParameterError("--counterfactual: needs --twin (it names what the twin removes)")
+        if args.counterfactual not in COUNTERFACTUALS:
+            raise ParameterError(
+                f"--counterfactual: value {args.counterfactual!r} is not allowed; allowed: {', '.join(COUNTERFACTUALS)}"
+            )
     check_seed(args.seed, "--seed")
     scenario, params = resolve(args.scenario, args.scenario_file, overrides)
     check_out(args.out, overwrite=args.overwrite)
@@ -81,18 +96,30 @@ def _simulate(args) -> int:
         "shocks": [s.model_dump() for s in params.shocks],
     }
     if args.twin:
-        with_c, without, ratios = run_twin(params, args.seed, scenario=name)
+        from economy.counterfactuals import DEFAULT
+
+        counterfactual = args.counterfactual or DEFAULT
+        with_c, without, ratios = run_twin(params, args.seed, scenario=name, counterfactual=counterfactual)
         results = [with_c, without]
-        doc.update(summary=with_c.summary, summary_without_circular=without.summary, amplification=ratios)
+        doc.update(
+            summary=with_c.summary,
+            summary_without_circular=without.summary,
+            counterfactual=counterfactual,
+            amplification=ratios,
+        )
     else:
         result = run_simulation(params, args.seed, scenario=name)
         results = [result]
         doc.update(summary=result.summary, circular=params.circular.circular_financing)
     doc["lender_losses_by_holder"] = losses_by_holder(results[0].summary)
+    doc["losses_by_holder_and_loop"] = {
+        holder: {f"L{k}": v for k, v in sorted(loops.items())}
+        for holder, loops in results[0].extra["losses_by_holder_and_loop"].items()
+    }
     write_outputs(args.out, results, doc, csv=args.csv, overwrite=args.overwrite)
     _print_summary(console, name, args.seed, results, doc.get("amplification"))
     console.print(
-        f"wrote {args.out}/ (model, agents, events .parquet{' and .csv' if args.csv else ''}, summary.json)"
+        f"wrote {args.out}/ (model, agents, events, losses .parquet{' and .csv' if args.csv else ''}, summary.json)"
     )
     return 0
 

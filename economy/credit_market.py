@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from economy.model import CreditLoopModel
 
 
+# the vendor-equity loops an arm's-length counterfactual refinances with outside equity (docs/ODD.md §7.14)
+ARM_LENGTH_LOOPS = frozenset({1, 4, 5, 6, 7})
+
+
 class CreditMarket:
     def __init__(self, model: CreditLoopModel):
         self.model = model
@@ -353,11 +357,25 @@ class CreditMarket:
         return take
 
     def invest(self, investor: Firm, issuer: Firm, amount: float, *, loop: int = 0, why: str = "") -> float:
-        """An agent buys new shares of another agent (vendor equity): an EQUITY_STAKE contract."""
+        """An agent buys new shares of another agent (vendor equity): an EQUITY_STAKE contract. In the arm's-length
+        counterfactual a vendor deal's money comes from outside investors instead (same amount, time and
+        valuation): the issuer's cash is the same, the vendor keeps its cash and holds no stake."""
         m = self.model
         amount = float(min(amount, max(investor.cash, 0.0)))
         if amount <= 0 or issuer.in_default:
             return 0.0
+        if m.p.circular.arm_length and loop in ARM_LENGTH_LOOPS:
+            self._dilute(issuer, amount)
+            m.ledger.contribute(World.OUTSIDE_INVESTORS, issuer.party, amount)
+            m.log(
+                "equity",
+                issuer.name,
+                f"outside investors put {amount:.1f}bn into {issuer.name} at arm's length, in place of "
+                f"{investor.name}{' ' + why if why else ''}",
+                "outside investors",
+                amount,
+            )
+            return amount
         fraction = self._dilute(issuer, amount)
         m.ledger.open_contract(
             Kind.EQUITY_STAKE, investor.party, issuer.party, cash=amount, fraction=fraction, loop=loop

@@ -79,6 +79,11 @@ def circular_on(model: CreditLoopModel, loop: str) -> bool:
     return loop_on(model.p, loop)
 
 
+def _tag(model: CreditLoopModel, loop: str, number: int) -> int:
+    """The loop tag of a contract that belongs to ``loop`` when the loop is on (0: an ordinary contract)."""
+    return number if circular_on(model, loop) else 0
+
+
 def open_books(model: CreditLoopModel) -> None:
     """Opening positions and balance sheets. Equity comes out at the calibrated book equity: the residual
     between it and the modelled items is 'other assets' (or 'other liabilities' when negative). Synthetic firms
@@ -300,6 +305,8 @@ def _opening_gpu_loans(model, f, debt: float) -> None:
 
 def _opening_stake(model, holder: str, issuer: str, fraction: float, *, loop: int, provided: float) -> None:
     h, i = model.firm(holder), model.firm(issuer)
+    if model.p.circular.arm_length:
+        return  # at arm's length outside investors hold it (the issuer's opening books are the same)
     value = fraction * i.cal.market_value_usd_bn
     model.ledger.open_contract(
         Kind.EQUITY_STAKE, h.party, i.party, cash=value, fraction=fraction, loop=loop, opening=True
@@ -339,13 +346,14 @@ def _opening_contracts(model) -> None:
         ci.azure_openai_price_usd_bn_per_gw_year,
         0,
         ci.azure_openai_years,
-        loop=5,
+        loop=_tag(model, "loop_l5_microsoft_openai", 5),
     )
+    scale = ci.commitment_scale  # OpenAI's 2025 commitments (a counterfactual scales them, §7.14)
     _compute(
         model,
         "Amazon",
         "OpenAI",
-        ci.aws_openai_usd_bn / (ci.aws_openai_years * price),
+        scale * ci.aws_openai_usd_bn / (ci.aws_openai_years * price),
         price,
         1,
         ci.aws_openai_years,
@@ -358,7 +366,7 @@ def _opening_contracts(model) -> None:
         price,
         0,
         ci.compute_contract_years,
-        loop=6,
+        loop=_tag(model, "loop_l6_amazon_anthropic", 6),
     )
     # the Stargate sites come online in phases: equal tranches starting one quarter apart, each for the term;
     # with loop L2 the project company carries the contract, otherwise Oracle does
@@ -369,15 +377,15 @@ def _opening_contracts(model) -> None:
             model,
             provider,
             "OpenAI",
-            ci.oracle_openai_gw / ci.oracle_openai_ramp_quarters,
+            scale * ci.oracle_openai_gw / ci.oracle_openai_ramp_quarters,
             oracle_price,
             ci.oracle_openai_start_quarter + k,
             ci.oracle_openai_years,
-            loop=2,
+            loop=_tag(model, "loop_l2_oracle_buildout", 2),
         )
     other = ci.coreweave_backlog_usd_bn - ci.coreweave_openai_usd_bn
     for customer, value in (
-        ("OpenAI", ci.coreweave_openai_usd_bn),
+        ("OpenAI", scale * ci.coreweave_openai_usd_bn),
         ("Microsoft", other * ci.coreweave_microsoft_share),
         ("Meta", other * (1 - ci.coreweave_microsoft_share)),
     ):

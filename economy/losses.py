@@ -15,6 +15,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from accounting.books import Table
 from accounting.ledger import World
@@ -115,3 +116,39 @@ def by_loop(model: CreditLoopModel) -> dict[int, float]:
     book = model.loss_book
     sums = np.bincount(book.view("loop"), book.view("amount"), 11)
     return {int(k): float(v) for k, v in enumerate(sums) if v}
+
+
+def by_holder_and_loop(model: CreditLoopModel) -> dict[str, dict[int, float]]:
+    """How much of each holder category's loss each loop tag carried (0: no loop); every holder and every loop
+    with a loss present. Each holder's loops sum to its total in :func:`by_holder`."""
+    book = model.loss_book
+    out: dict[str, dict[int, float]] = {h: {} for h in HOLDERS}
+    for holder, kind, loop, amount in zip(
+        book.view("holder").tolist(),
+        book.view("kind").tolist(),
+        book.view("loop").tolist(),
+        book.view("amount").tolist(),
+        strict=True,
+    ):
+        row = out[holder_category(model, holder, kind)]
+        row[loop] = row.get(loop, 0.0) + amount
+    return out
+
+
+def frame(model: CreditLoopModel):
+    """The loss book as a table: quarter, holder (name and category), debtor, contract, loop, kind, amount."""
+    book, names = model.loss_book, model.ledger.names
+    holders, kinds = book.view("holder").tolist(), book.view("kind").tolist()
+    debtors = book.view("debtor").tolist()
+    return pd.DataFrame(
+        {
+            "quarter": book.view("quarter").astype(int),
+            "holder": [names[h] for h in holders],
+            "holder_category": [holder_category(model, h, k) for h, k in zip(holders, kinds, strict=True)],
+            "debtor": [names[d] if d >= 0 else "" for d in debtors],
+            "contract": book.view("contract").astype(int),
+            "loop": book.view("loop").astype(int),
+            "kind": [LossKind(k).name.lower() for k in kinds],
+            "amount_usd_bn": book.view("amount").astype(float),
+        }
+    )

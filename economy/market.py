@@ -91,7 +91,7 @@ class Market:
 
     # -- credit ------------------------------------------------------------------------------------------------
     def sentiment_for_credit(self) -> float:
-        """With loop L9 off, credit and capex see a constant mood: equity prices do not feed back."""
+        """With loop L9 off, credit, capex, the vendor and valuations see a constant mood: prices do not feed back."""
         return self.sentiment if self.p.circular.loop_l9_reflexivity else self.p.markets.initial_sentiment
 
     def update_spreads(self) -> None:
@@ -136,7 +136,12 @@ class Market:
         if idx.size == 0:
             return
         f = np.maximum(fundamentals[idx], 1e-6) / self.fundamental_start[idx]
-        mood = math.exp(m.valuation_sentiment_elasticity * (self.sentiment - m.initial_sentiment))
+        # with loop L9 off the equity market is not reflexive either: prices follow fundamentals, without the
+        # mood or momentum traders chasing returns
+        reflexive = self.p.circular.loop_l9_reflexivity
+        mood = math.exp(
+            m.valuation_sentiment_elasticity * (self.sentiment_for_credit() - m.initial_sentiment)
+        )
         target = self.value_start[idx] * f * mood
         target = np.where(impaired[idx], m.defaulter_value_share * target, target)
         v, v_prev = self.value[idx], self.value_prev[idx]
@@ -144,9 +149,8 @@ class Market:
         # momentum traders chase a capped return (a firm re-listed from near zero does not explode)
         cap = m.momentum_cap_log
         momentum = np.clip(log_v - np.log(np.maximum(v_prev, 1e-9)), -cap, cap)
-        new = (
-            log_v + m.valuation_adjustment_speed * (np.log(target) - log_v) + m.valuation_momentum * momentum
-        )
+        chase = m.valuation_momentum if reflexive else 0.0
+        new = log_v + m.valuation_adjustment_speed * (np.log(target) - log_v) + chase * momentum
         new_v = np.exp(new)
         new_v = np.where(impaired[idx], np.minimum(new_v, target), new_v)
         self.value_prev[idx] = v

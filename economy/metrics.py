@@ -170,6 +170,8 @@ def loss_summary(model: CreditLoopModel) -> dict[str, float]:
     from economy import losses
 
     out = {f"losses_{k}_usd_bn": v for k, v in losses.by_holder(model).items()}
+    by_loop = losses.by_loop(model)
+    out.update({f"loop_losses_L{k}_usd_bn": by_loop.get(k, 0.0) for k in range(11)})  # L0: no loop
     out["default_costs_usd_bn"] = model.default_costs_total
     ratios = np.asarray(model.bank_ratio_path, dtype=float)
     # the lowest bank capital ratio of the simulated quarters, and how far it fell below the opening ratio

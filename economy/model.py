@@ -29,6 +29,7 @@ from economy import (
     marks,
     settlement,
     shocks,
+    systemic,
 )
 from economy.calibration import calibrate_revenue
 from economy.circularity import CircularityTracker
@@ -42,6 +43,11 @@ from economy.opening_deals import scripted_deals
 from economy.population import add_population
 from params.schema import Parameters
 
+# events that report a sum of money at one decimal: below 0.05bn they would read "0.0bn"
+FLOW_EVENTS = frozenset(
+    {"bond", "bank_loan", "private_credit", "lease", "revolver", "vendor_equity", "loan_sale", "guarantee",
+     "claim", "impairment", "collateral"}
+)  # fmt: skip
 WORLD_NAMES = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
 AGENT_SERIES = {
     "name": "name",
@@ -55,6 +61,7 @@ AGENT_SERIES = {
     "in_default": "in_default",
     "liquidated": "liquidated",
     "credit_spread": "credit_spread",
+    "debtrank": "debtrank",
 }
 
 
@@ -113,6 +120,8 @@ class CreditLoopModel(mesa.Model):
         if self.p.run.check_invariants:
             invariants.check(self.ledger)
         self.metrics: dict[str, float] = {}
+        self.collect_agents = collect_agents
+        self.debtrank_cache = np.full(self.ledger.n_parties, np.nan)
         self.datacollector = mesa.DataCollector(
             model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in MODEL_SERIES},
             agent_reporters=AGENT_SERIES if collect_agents else {},
@@ -160,6 +169,9 @@ class CreditLoopModel(mesa.Model):
         )
 
     def log(self, kind: str, actor: str, text: str, counterparty: str = "", amount: float = 0.0) -> None:
+        """Write an event; money flows too small to show at one decimal (0.0bn) are not events."""
+        if kind in FLOW_EVENTS and abs(amount) < 0.05:
+            return
         self.events.add(max(self.quarter, 0), kind, actor, text, counterparty, amount)
 
     @property
@@ -402,6 +414,8 @@ class CreditLoopModel(mesa.Model):
             invariants.check(self.ledger)
 
     def collect(self) -> None:
+        if self.collect_agents:  # the agents' DebtRank, on the books as the quarter ends
+            self.debtrank_cache = systemic.debtranks(self)
         self.datacollector.collect(self)
         if self.quarter + 1 >= self.p.run.quarters:
             self.running = False

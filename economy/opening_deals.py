@@ -92,10 +92,11 @@ def _first_quarter_deals(model: CreditLoopModel) -> None:
         # the developer's owners put up the equity beside the loans, at the same loan-to-cost (assumption; E055:
         # the borrowers are the Vantage-developed sites, not Oracle)
         ltc = dl.project_loan_to_cost
-        ledger.contribute(World.OUTSIDE_INVESTORS, sites.party, (1.0 - ltc) / ltc * dl.vantage_loans_usd_bn)
+        vantage = p.circular.commitment_scale * dl.vantage_loans_usd_bn  # sized on the contract (§7.14)
+        ledger.contribute(World.OUTSIDE_INVESTORS, sites.party, (1.0 - ltc) / ltc * vantage)
         loans = credit.borrow_bank(
             sites,
-            dl.vantage_loans_usd_bn,
+            vantage,
             spread=dl.project_loan_spread,
             tenor_q=4 * p.credit.loan_tenor_years,
             loop=2,

@@ -13,17 +13,16 @@ from typing import Any
 
 import pandas as pd
 
+from economy import counterfactuals, losses
 from economy.events import quarter_label
 from economy.metrics import amplification, loss_summary, summary
 from economy.model import CreditLoopModel
 from params.schema import Parameters
 
 
-def without_circular(params: Parameters) -> Parameters:
-    """The same parameters with the master switch of circular financing off."""
-    return params.model_copy(
-        update={"circular": params.circular.model_copy(update={"circular_financing": False})}
-    )
+def without_circular(params: Parameters, counterfactual: str = counterfactuals.DEFAULT) -> Parameters:
+    """The parameters of a counterfactual (economy/counterfactuals.py; by default the master switch off)."""
+    return counterfactuals.apply(params, counterfactual)
 
 
 @dataclass
@@ -69,6 +68,10 @@ def run_simulation(
     while m.running:
         m.step()
     frame = model_frame(m)
+    book = losses.frame(m)
+    book.insert(0, "circular", m.p.circular.circular_financing)
+    book.insert(0, "seed", m.seed)
+    book.insert(0, "scenario", m.scenario_name)
     return RunResult(
         frame,
         agent_frame(m) if agents else None,
@@ -77,6 +80,7 @@ def run_simulation(
         seed,
         scenario,
         params.circular.circular_financing,
+        {"losses": book, "losses_by_holder_and_loop": losses.by_holder_and_loop(m)},
     )
 
 
@@ -89,9 +93,14 @@ def _events(model: CreditLoopModel) -> pd.DataFrame:
 
 
 def run_twin(
-    params: Parameters, seed: int, *, scenario: str = "baseline", agents: bool = True
+    params: Parameters,
+    seed: int,
+    *,
+    scenario: str = "baseline",
+    agents: bool = True,
+    counterfactual: str = counterfactuals.DEFAULT,
 ) -> tuple[RunResult, RunResult, dict[str, float | None]]:
-    """The same seed with and without circular financing, and the amplification ratios (with ÷ without)."""
+    """The same seed with circular financing and in a counterfactual, and the ratios (with ÷ without)."""
     on = (
         params
         if params.circular.circular_financing
@@ -100,7 +109,7 @@ def run_twin(
         )
     )
     with_c = run_simulation(on, seed, scenario=scenario, agents=agents)
-    without = run_simulation(without_circular(on), seed, scenario=scenario, agents=agents)
+    without = run_simulation(without_circular(on, counterfactual), seed, scenario=scenario, agents=agents)
     return with_c, without, amplification(with_c.summary, without.summary)
 
 
@@ -127,6 +136,9 @@ def write_outputs(
             "model": pd.concat([r.model_frame for r in results], ignore_index=True),
             "events": pd.concat([r.events for r in results], ignore_index=True),
         }
+        books = [r.extra["losses"] for r in results if "losses" in r.extra]
+        if books:
+            tables["losses"] = pd.concat(books, ignore_index=True)
         agent_frames = [r.agent_frame for r in results if r.agent_frame is not None]
         if agent_frames:
             tables["agents"] = pd.concat(agent_frames, ignore_index=True)

@@ -525,8 +525,9 @@ class CircularSettings(_Group):
         None,
         None,
         "assumption: the 2025 deals as announced",
-        "Master switch: off removes vendor equity, backstops, equity-for-purchases "
-        "and warrants (loops L1, L3-L7).",
+        "Master switch: off removes the vendor deals of loops L1-L7 (vendor equity, backstops, "
+        "equity-for-purchases, warrants, OpenAI's chip programmes and the project companies' loans) and keeps "
+        "the compute commitments.",
         ui=True,
     )
     loop_l1_nvidia_openai: bool = param(
@@ -563,6 +564,23 @@ class CircularSettings(_Group):
     )
     loop_l10_risk_transfer: bool = param(
         True, "switch", None, None, "E134", "L10: banks' synthetic risk transfer and short AI hedges."
+    )
+    arm_length: bool = param(
+        False,
+        "switch",
+        None,
+        None,
+        "assumption: a counterfactual switch (docs/ODD.md §7.14); off in every shipped scenario",
+        "Arm's length: every vendor equity investment of loops L1 and L4-L7 is made, at the same amount, time "
+        "and valuation, by outside investors; the vendor keeps its cash and holds no stake.",
+    )
+    commitment_scale: float = param(
+        1.0,
+        "share",
+        0.0,
+        1.0,
+        "assumption: a counterfactual scale (docs/ODD.md §7.14); 1 = the 2025 commitments as announced",
+        "Scale of OpenAI's 2025 compute commitments (Oracle, AWS, CoreWeave) and of what is sized on them.",
     )
     nvidia_equity_per_gw_usd_bn: float = param(
         10.0, "USD bn/GW", 0.0, 35.0, "S055", "Nvidia equity invested in OpenAI per GW deployed.", ui=True

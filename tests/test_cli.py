@@ -114,6 +114,7 @@ def test_simulate_replaces_its_own_output_whole_and_leaves_no_copies(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "agents.parquet",
         "events.parquet",
+        "losses.parquet",
         "model.parquet",
         "summary.json",
     ]
