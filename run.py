@@ -50,6 +50,12 @@ def _amplify(args) -> int:
     return amplify_command(args)
 
 
+def _fuzz(args) -> int:
+    from cli.fuzz import fuzz_command
+
+    return fuzz_command(args)
+
+
 def _ui(args) -> int:
     from visualization.server import serve
 
@@ -161,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_amplify_arguments(p)
     p.set_defaults(func=_amplify)
+
+    p = sub.add_parser("fuzz", help="run the model on random parameter sets drawn over the whole schema")
+    from cli.fuzz import add_arguments as add_fuzz_arguments
+
+    add_fuzz_arguments(p)
+    p.set_defaults(func=_fuzz)
 
     p = sub.add_parser("ui", help="start the Solara app")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: localhost only)")

@@ -19,8 +19,14 @@ class InvariantError(AssertionError):
     pass
 
 
+RTOL = 1e-9  # of a party's gross activity: rounding in long sums of large flows stays far below it
+
+
 def _tol(scale) -> np.ndarray:
-    return 1e-7 * np.maximum(1.0, np.abs(scale))
+    """The tolerance of a per-party identity: relative to the party's gross activity (the sum of the absolute
+    amounts that built the balance), not to the balance, so a long run of large flows that nets to a small
+    balance is not a false alarm, and a missing posting of a billionth of the activity is still caught."""
+    return RTOL * np.maximum(1.0, np.abs(scale))
 
 
 def _first_bad(ledger: Ledger, bad: np.ndarray, what: str, left, right) -> InvariantError:
@@ -75,13 +81,14 @@ def check(ledger: Ledger) -> None:
     #    change in all agents' cash equals their net flows with the outside world
     inflow, outflow, net_external = _journal_totals(ledger)
     expected = ledger.cash_at_open + inflow - outflow
-    bad = np.abs(ledger.cash - expected) > _tol(expected)
+    gross = np.abs(ledger.cash_at_open) + inflow + outflow  # every party's gross cash activity so far
+    bad = np.abs(ledger.cash - expected) > _tol(gross)
     if bad.any():
         raise _first_bad(
             ledger, bad, "cash differs from opening cash + journalled flows", ledger.cash, expected
         )
     change = (ledger.cash - ledger.cash_at_open)[agent].sum()
-    if abs(change - net_external) > 1e-7 * max(1.0, abs(change)):
+    if abs(change - net_external) > RTOL * max(1.0, float(gross[agent].sum())):
         raise InvariantError(
             f"quarter {ledger.quarter}: agents' cash changed by {change:.9g} but net flows with "
             f"the outside world were {net_external:.9g}"
@@ -107,11 +114,17 @@ def check(ledger: Ledger) -> None:
     liability_side = np.bincount(debt[is_debt], c.view("principal")[is_debt], n) + np.bincount(
         debt[two_sided], c.view("value")[two_sided], n
     )
+    # the accounts were built by postings of contract balances: their scale is the party's gross activity
+    activity = (
+        gross
+        + np.bincount(cred[live], np.abs(carrying[live]), n)
+        + np.bincount(debt[live], np.abs(c.view("principal")[live]), n)
+    )
     for what, books, account in (
         ("financial assets", asset_side, ledger.fin_assets),
         ("financial liabilities", liability_side, ledger.fin_liabs),
     ):
-        bad = np.abs(books - account) > _tol(account)
+        bad = np.abs(books - account) > _tol(activity + np.abs(books))
         if bad.any():
             raise _first_bad(
                 ledger, bad, f"{what} in the contract book differ from the ledger", books, account
@@ -125,23 +138,25 @@ def check(ledger: Ledger) -> None:
 
     # 3. real assets equal the capacity book
     books = np.bincount(cap.view("owner")[cap.view("active")], cap.book_value()[cap.view("active")], n)
-    bad = np.abs(books - ledger.real_assets) > _tol(books)
+    bad = np.abs(books - ledger.real_assets) > _tol(activity + np.abs(books))
     if bad.any():
         raise _first_bad(ledger, bad, "capacity book differs from real assets", books, ledger.real_assets)
 
     # 4. assets = liabilities + equity for every agent, equity from its own accounts (paid-in + retained)
     lhs = ledger.total_assets()
     rhs = ledger.total_liabilities() + ledger.equity()
-    bad = agent & (np.abs(lhs - rhs) > _tol(lhs))
+    bad = agent & (np.abs(lhs - rhs) > _tol(activity + np.abs(lhs)))
     if bad.any():
         raise _first_bad(ledger, bad, "assets != liabilities + equity", lhs, rhs)
 
     # 5. nothing is past due without a recorded default
+    #    (the one who pays a contract is its debtor, except risk transfer, whose premium the creditor pays)
     overdue = c.view("past_due") > 1e-9
-    undeclared = overdue & ~ledger.defaulted[debt]
+    payer = np.where(kinds == Kind.RISK_TRANSFER, cred, debt)
+    undeclared = overdue & ~ledger.defaulted[payer]
     if undeclared.any():
         i = int(np.flatnonzero(undeclared)[0])
         raise InvariantError(
             f"quarter {ledger.quarter}: contract {i} has {c.past_due[i]:.6g} past due but "
-            f"{ledger.names[debt[i]]} has no recorded default"
+            f"{ledger.names[payer[i]]}, who pays it, has no recorded default"
         )

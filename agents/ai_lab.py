@@ -42,6 +42,8 @@ class AILab(CapacityOwner):
         """Staff, research and sales costs grow with revenue at an elasticity below one."""
         b = self.model.p.behaviour
         base = (1.0 - self.cal.cash_margin) * self.revenue0_q
+        if self.revenue0_q <= 0:  # no calibrated revenue: no revenue-driven costs to scale
+            return base
         return base * (max(revenue, 1e-9) / self.revenue0_q) ** b.lab_opex_scale_elasticity
 
     def operate(self) -> None:

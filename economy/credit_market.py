@@ -205,7 +205,7 @@ class CreditMarket:
             amount,
             kind,
             tenor_q=tenor_q,
-            spread=spread,
+            spread=spread + self.expected_loss_premium(firm),
             floating=True,
             amortising=True,
             loop=loop,

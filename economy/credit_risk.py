@@ -69,8 +69,8 @@ def _commitments(model: CreditLoopModel) -> tuple[np.ndarray, np.ndarray, np.nda
     customer's share of its backlog and next four years of revenue and who that customer is (as the provider)."""
     c, n = model.ledger.contracts, model.ledger.n_parties
     rows = np.flatnonzero((c.view("status") == Status.ACTIVE) & (c.view("kind") == Kind.COMPUTE))
-    owed = np.bincount(c.debtor[rows], c.notional[rows] * c.min_share[rows], n)
-    backlog = np.bincount(c.creditor[rows], c.notional[rows], n)
+    owed = np.bincount(c.debtor[rows], c.notional[rows] * c.min_share[rows], n).astype(float)
+    backlog = np.bincount(c.creditor[rows], c.notional[rows], n).astype(float)
     largest = np.zeros(n)
     top = np.full(n, -1, dtype=np.int64)
     by_pair: dict[tuple[int, int], float] = {}  # a provider has a handful of customers: a dict is enough
@@ -102,7 +102,8 @@ def default_probabilities(model: CreditLoopModel) -> np.ndarray:
     ledger, c, cr = model.ledger, model.ledger.contracts, model.p.credit
     n = ledger.n_parties
     live = (c.view("status") == Status.ACTIVE) & IS_DEBT[c.view("kind")]
-    obligations = np.bincount(c.view("debtor")[live], c.view("principal")[live], n)
+    # float even with no debt at all (numpy's bincount of no weights is integer)
+    obligations = np.bincount(c.view("debtor")[live], c.view("principal")[live], n).astype(float)
     owed, concentration, top = _commitments(model)
     obligations += owed
     # guarantees given count as the guarantor's debt (as rating agencies add them)

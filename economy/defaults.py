@@ -44,7 +44,7 @@ def resolve(model: CreditLoopModel, defaulters: list[int]) -> None:
 
 def _call_guarantees(model, firm) -> None:
     """A defaulter's guarantors pay it up to their guarantees' notional, at most what it owes its lenders (in
-    cash as far as they have it; the rest becomes a claim on the guarantor, which falls due at once)."""
+    cash as far as they have it; the rest becomes a claim on the guarantor, due at the next settlement)."""
     ledger, c = model.ledger, model.ledger.contracts
     rows = c.of_creditor(firm.party)
     rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.GUARANTEE)]
@@ -78,6 +78,15 @@ def _call_guarantees(model, firm) -> None:
     ledger.close(rows, Status.MATURED)
 
 
+def _owed_by(model, party: int) -> np.ndarray:
+    """Every contract the party pays: those it owes (as debtor) and the risk-transfer protection it bought (its
+    premium is the creditor's to pay)."""
+    c = model.ledger.contracts
+    bought = c.of_creditor(party)
+    bought = bought[c.kind[bought] == Kind.RISK_TRANSFER]
+    return np.concatenate([c.of_debtor(party), bought])
+
+
 def _debt_rows(model, party: int) -> np.ndarray:
     """The party's live debt, in book order (from the per-debtor index, not a scan of the book)."""
     c = model.ledger.contracts
@@ -92,7 +101,10 @@ def _terminate_executory(model, party: int) -> None:
     stands idle, re-lets at a discount and is tested for impairment."""
     c = model.ledger.contracts
     rows = c.of_debtor(party)
-    rows = rows[(c.status[rows] == Status.ACTIVE) & IS_EXECUTORY[c.kind[rows]]]
+    # a guarantee it gave stays: still callable, it becomes a claim on its estate if called
+    rows = rows[
+        (c.status[rows] == Status.ACTIVE) & IS_EXECUTORY[c.kind[rows]] & (c.kind[rows] != Kind.GUARANTEE)
+    ]
     firm = model.firm_by_party[party]
     delivered = _delivered_gw(model) if rows.size else {}
     stranded: dict[int, tuple[list[int], list[float]]] = {}  # provider -> (contract rows, GW freed)
@@ -347,7 +359,7 @@ def _restructure(model, firm) -> None:
     covered = max(bs["cash"], 0.0) + (gpu_value + bs["data_centres"]) * (
         1 - model.p.credit.default_recovery_haircut
     )
-    covered += bs["equity_stakes"] + bs["other_assets"]
+    covered += bs["equity_stakes"] + bs["other_assets"] + bs["loans_and_bonds_held"]
     total = claims + bs["other_liabilities"]
     recovery = 1.0 if claims <= 0 else min(1.0, covered / total)
     if recovery < 1.0:
@@ -358,7 +370,7 @@ def _restructure(model, firm) -> None:
         overdue,
         np.maximum(c.maturity_q[overdue], model.quarter + model.p.credit.restructuring_extension_quarters),
     )
-    ledger.clear_past_due(c.of_debtor(firm.party))
+    ledger.clear_past_due(_owed_by(model, firm.party))
     firm.restructurings += 1
     model.log(
         "restructuring",
@@ -388,7 +400,7 @@ def _liquidate(model, firm) -> None:
         ledger.repay(rows[pay > 0], pay[pay > 0])
         write_off(model, rows, c.principal[rows].copy())
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
-    ledger.clear_past_due(c.of_debtor(firm.party))
+    ledger.clear_past_due(_owed_by(model, firm.party))
     firm.liquidated = True
     model.log(
         "liquidation",

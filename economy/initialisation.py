@@ -281,13 +281,14 @@ def _opening_gpu_loans(model, f, debt: float) -> None:
     shares = []
     to_funds = debt - notes
     for fund in funds:
-        share = to_funds * fund.cal.capital_usd_bn / total_cap
+        # funds without capital take nothing (their share is sold as notes below)
+        share = to_funds * fund.cal.capital_usd_bn / total_cap if total_cap > 0 else 0.0
         room = population.fund_room(model, fund)
         if share > room:
             notes += share - room
             share = room
         shares.append(share)
-    if not funds:
+    if not funds or total_cap <= 0:
         notes = debt
     ledger.open_contract(
         Kind.BOND,
@@ -383,9 +384,10 @@ def _opening_contracts(model) -> None:
             ci.oracle_openai_years,
             loop=_tag(model, "loop_l2_oracle_buildout", 2),
         )
-    other = ci.coreweave_backlog_usd_bn - ci.coreweave_openai_usd_bn
+    openai_backlog = ci.coreweave_openai_share * ci.coreweave_backlog_usd_bn
+    other = ci.coreweave_backlog_usd_bn - openai_backlog
     for customer, value in (
-        ("OpenAI", scale * ci.coreweave_openai_usd_bn),
+        ("OpenAI", scale * openai_backlog),
         ("Microsoft", other * ci.coreweave_microsoft_share),
         ("Meta", other * (1 - ci.coreweave_microsoft_share)),
     ):

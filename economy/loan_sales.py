@@ -1,4 +1,4 @@
-"""Loan sales under redemption pressure (docs/ODD.md §7.7.7): a fund that must pay out more than its cash and
+"""Loan sales under redemption pressure (docs/ODD.md §7.7.6): a fund that must pay out more than its cash and
 its bank line sells a vertical slice of its loan book (its AI loans and its other loans alike) to secondary buyers
 (outside investors) at a discount.
 
@@ -92,6 +92,7 @@ def sell_for(model: CreditLoopModel, fund: PrivateCreditFund, need: float) -> fl
         ledger.sell_other_assets(fund.party, buyer, other * share, other * share * factor)
         losses.record(model, fund.party, other * share * (1.0 - factor), LossKind.SALE)
     fund.record_credit_loss(sell - raised)
+    model.losses_q += sell - raised  # a realised credit loss of the quarter, like a write-down
     model.log(
         "loan_sale",
         fund.name,

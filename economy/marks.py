@@ -22,6 +22,8 @@ def mark(model: CreditLoopModel) -> None:
     """Valuations from each listed firm's fundamentals, then :func:`mark_contracts`."""
     market = model.market
     n = model.ledger.n_parties
+    defaulted = np.array(model.new_defaulters, dtype=np.int64)
+    before = market.value[defaulted].copy()  # before a liquidated firm's value is set to 0 below
     fundamentals = np.ones(n)
     listed = np.zeros(n, dtype=bool)
     impaired = np.zeros(n, dtype=bool)
@@ -32,16 +34,30 @@ def mark(model: CreditLoopModel) -> None:
             impaired[firm.party] = firm.in_default
         elif firm.liquidated:
             market.value[firm.party] = 0.0
-    defaulted = np.array(model.new_defaulters, dtype=np.int64)
-    before = market.value[defaulted].copy()
     market.update_valuations(fundamentals, listed, impaired)
-    # shareholders of a firm that defaults this quarter lose the market value it sheds
-    lost = np.maximum(before - market.value[defaulted], 0.0)
-    losses.record(model, int(World.OUTSIDE_INVESTORS), lost, LossKind.EQUITY, debtor=defaulted)
+    _shareholder_losses(model, defaulted, np.maximum(before - market.value[defaulted], 0.0))
     mark_contracts(model)
     # lenders provide for expected losses at the default risk the new valuations imply
     model.pd = credit_risk.default_probabilities(model)
     credit_risk.provisions(model)
+
+
+def _shareholder_losses(model: CreditLoopModel, defaulted: np.ndarray, lost: np.ndarray) -> None:
+    """The market value a firm sheds in the quarter it defaults, lost by its shareholders: each agent that holds
+    a stake its fraction of it, the outside investors the rest."""
+    c = model.ledger.contracts
+    for party, amount in zip(defaulted.tolist(), lost.tolist(), strict=True):
+        if amount <= 0:
+            continue
+        stakes = c.of_debtor(party)
+        stakes = stakes[(c.status[stakes] == Status.ACTIVE) & (c.kind[stakes] == Kind.EQUITY_STAKE)]
+        held = c.fraction[stakes]
+        losses.record(
+            model, c.creditor[stakes], amount * held, LossKind.EQUITY, debtor=party, contract=stakes,
+            loop=c.loop[stakes],
+        )  # fmt: skip
+        outside = amount * max(1.0 - float(held.sum()), 0.0)
+        losses.record(model, int(World.OUTSIDE_INVESTORS), outside, LossKind.EQUITY, debtor=party)
 
 
 def equity_values(model: CreditLoopModel) -> np.ndarray:

@@ -98,7 +98,7 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     debt = sum(model.debt_cache[f.party] for f in corporates)
     cash = sum(ledger.cash[f.party] for f in corporates)
     ocf = sum(4.0 * f.operating_cash_q for f in corporates)
-    out["net_leverage"] = float((debt - cash) / ocf) if ocf > 0 else math.nan
+    out["net_leverage"] = net_leverage(debt - cash, ocf)
     listed = [f.party for f in corporates if f.listed]
     out["ai_equity_value"] = float(market.value[listed].sum())
     out["equity_index"] = market.equity_index
@@ -116,7 +116,12 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     active = cap.view("active")
     values = capital.gpu_market_values(model)[active]
     cost = cap.view("gpu_cost")[active]
-    out["gpu_price_index"] = float(values.sum() / cost.sum()) if cost.sum() > 0 else math.nan
+    if cost.sum() > 0:
+        out["gpu_price_index"] = float(values.sum() / cost.sum())
+    else:  # no GPUs in the books: what a new one is worth, as a share of its cost, at today's margin
+        margin = market.compute_price * market.utilisation - capital.running_cost(model)
+        new = capital.value_ratio(model, margin, market.reference_rate + market.hy_spread, 0.0)
+        out["gpu_price_index"] = float(new) * (1.0 - market.fire_sale_discount)
     out["hidden_gpu_loss"] = float(np.maximum(cap.view("gpu_book")[active] - values, 0.0).sum())
     energised = active & cap.view("energised")
     out["installed_gw"] = float(cap.view("gw")[energised].sum())
@@ -161,6 +166,21 @@ def summary(model_frame, agent_frame=None) -> dict[str, float]:
         "peak_nvidia_revenue_usd_bn_per_quarter": float(model_frame["nvidia_revenue"].max()),
         "final_sentiment": float(model_frame["sentiment"].iloc[-1]),
     }
+
+
+NET_LEVERAGE_CAP = (
+    100.0  # reported when net debt is positive and operating cash flow is not (docs/ODD.md §7.18)
+)
+
+
+def net_leverage(net_debt: float, annual_cash_flow: float) -> float:
+    """Net debt over a year of operating cash flow: 0 without net debt, and the cap NET_LEVERAGE_CAP when there is
+    net debt but no positive cash flow to service it (undefined as a ratio), so the series stays finite."""
+    if net_debt <= 0:
+        return 0.0
+    if annual_cash_flow <= 0:
+        return NET_LEVERAGE_CAP
+    return float(min(net_debt / annual_cash_flow, NET_LEVERAGE_CAP))
 
 
 def loss_summary(model: CreditLoopModel) -> dict[str, float]:

@@ -52,8 +52,8 @@ def _first_quarter_deals(model: CreditLoopModel) -> None:
     if p.circular.loop_l8_meta_spv:
         pimco, blue_owl = model.firm("PIMCO"), model.firm("Blue Owl")
         for fund, amount in (
-            (pimco, dl.hyperion_pimco_usd_bn),
-            (blue_owl, dl.hyperion_usd_bn - dl.hyperion_pimco_usd_bn),
+            (pimco, dl.hyperion_pimco_share * dl.hyperion_usd_bn),
+            (blue_owl, (1.0 - dl.hyperion_pimco_share) * dl.hyperion_usd_bn),
         ):
             ledger.open_contract(
                 Kind.SPV_FACILITY,

@@ -246,9 +246,7 @@ def open_compute(model: CreditLoopModel) -> None:
     labs, hyperscalers, neoclouds = (_pool(model, k) for k in ("labs", "hyperscalers", "neoclouds"))
     customers_pool, providers_pool = labs + hyperscalers, hyperscalers + neoclouds
     cw_price = p.behaviour.coreweave_price_usd_bn_per_gw_year
-    lab_share = (
-        ci.coreweave_openai_usd_bn / ci.coreweave_backlog_usd_bn if ci.coreweave_backlog_usd_bn else 0.0
-    )
+    lab_share = ci.coreweave_openai_share
 
     def sign(provider, customer, value: float, price_year: float) -> None:
         gw = value / (COMPUTE_YEARS * price_year)

@@ -10,7 +10,8 @@ what i would lose if k defaulted now:
   what it could re-let the capacity for at today's price (less the specificity discount for a builder that built
   to order), undiscounted.
 
-Only agents enter (the outside world's equity is not modelled); equity is book equity.
+Only agents enter (the outside world's equity is not modelled); equity is book equity. When no agent has
+positive equity, every DebtRank is 0 (there is no system equity left to lose).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def debtranks(model: CreditLoopModel) -> np.ndarray:
         return out
     w = exposures(model)[agents][:, agents]
     equity = model.ledger.equity()[agents]
-    if not (equity > 0).any():
+    if not (equity > 0).any():  # no agent has equity left to lose: nothing more can be lost
+        out[agents] = 0.0
         return out
     out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity)
     return out

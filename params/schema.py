@@ -686,8 +686,13 @@ class CircularSettings(_Group):
         "assumption: the Stargate sites come online in phases (S043, E056 'from 2027')",
         "Quarters over which the GW of the Oracle-OpenAI contract start, in equal tranches from its start quarter.",
     )
-    coreweave_openai_usd_bn: float = param(
-        15.9, "USD bn", 0.0, 100.0, "E090", "CoreWeave-OpenAI contracts (11.9 + 4.0 expansion)."
+    coreweave_openai_share: float = param(
+        15.9 / 55.6,
+        "share",
+        0.0,
+        1.0,
+        "E090, E082: the OpenAI contracts (11.9 + 4.0 expansion = 15.9) of the 55.6 backlog",
+        "Share of CoreWeave's revenue backlog that is OpenAI's contracts.",
     )
     coreweave_backlog_usd_bn: float = param(55.6, "USD bn", 0.0, 300.0, "E082", "CoreWeave revenue backlog.")
     azure_openai_price_usd_bn_per_gw_year: float = param(
@@ -1222,8 +1227,13 @@ class DealSettings(_Group):
     hyperion_usd_bn: float = param(
         27.3, "USD bn", 0.0, 100.0, "E012", "Hyperion SPV bonds (off Meta's sheet)."
     )
-    hyperion_pimco_usd_bn: float = param(
-        18.0, "USD bn", 0.0, 100.0, "E012", "PIMCO's part (Blue Owl the rest)."
+    hyperion_pimco_share: float = param(
+        18.0 / 27.3,
+        "share",
+        0.0,
+        1.0,
+        "E012: PIMCO took 18 of the 27.3 bn",
+        "PIMCO's share of the Hyperion SPV bonds (Blue Owl holds the rest).",
     )
     hyperion_coupon: float = param(0.0658, "1/year", 0.0, 0.2, "E012", "Hyperion SPV coupon.")
     oracle_bond_usd_bn: float = param(18.0, "USD bn", 0.0, 100.0, "E054", "Oracle's September IG bond.")
@@ -1806,14 +1816,6 @@ class Rule:
     check: Callable[[Any], str | None]
 
 
-def _at_most(part: str, whole: str, why: str) -> Rule:
-    def check(p: Any) -> str | None:
-        a, b = value_of(p, part), value_of(p, whole)
-        return None if a <= b else f"{part} = {a:g} is above {whole} = {b:g}"
-
-    return Rule((part, whole), f"{part} <= {whole}: {why}", check)
-
-
 def _in_force(shocks: tuple[Shock, ...], kind: str, q: int) -> float:
     """The sum of the sizes of the ``kind`` shocks in force in quarter ``q`` (as the economy adds them)."""
     return sum(s.size for s in shocks if s.kind == kind and s.quarter <= q < s.quarter + s.duration)
@@ -1858,16 +1860,6 @@ def _shocks_fire_within_the_run(p: Any) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
-    _at_most(
-        "deals.hyperion_pimco_usd_bn",
-        "deals.hyperion_usd_bn",
-        "PIMCO's part of the Hyperion SPV bonds is part of the issue (E012)",
-    ),
-    _at_most(
-        "circular.coreweave_openai_usd_bn",
-        "circular.coreweave_backlog_usd_bn",
-        "the OpenAI contracts are part of CoreWeave's backlog (E082, E090)",
-    ),
     Rule(
         ("credit.reference_rate_annual", "shocks", "run.quarters"),
         "credit.reference_rate_annual plus the reference_rate shocks in force stays >= 0 in every quarter",

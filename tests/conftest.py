@@ -18,8 +18,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests without their own example count (the whole-schema model test) run 25 examples in the unit run;
+# `python run.py test -- tests/test_properties.py --hypothesis-profile=deep` runs 1,000 (the deep profile).
+settings.register_profile("quick", max_examples=25)
+settings.register_profile("deep", max_examples=1000)
+settings.load_profile("quick")
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

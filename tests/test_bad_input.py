@@ -244,17 +244,18 @@ CASES = [
         "seed-2**70",
     ),
     # cross-field rules
+    # a part of a whole is declared as its share, so no draw of the schema can exceed the whole
     (
         "simulate",
         lambda t: ["--set", "deals.hyperion_pimco_usd_bn=30"],
-        ("deals.hyperion_pimco_usd_bn = 30 is above deals.hyperion_usd_bn = 27.3", RULE),
-        "rule-hyperion",
+        ("unknown parameter 'deals.hyperion_pimco_usd_bn'; did you mean", "deals.hyperion_pimco_share"),
+        "part-as-share-hyperion",
     ),
     (
         "sweep",
-        sweep("--set", "circular.coreweave_openai_usd_bn=60"),
-        ("circular.coreweave_openai_usd_bn = 60 is above circular.coreweave_backlog_usd_bn = 55.6", RULE),
-        "rule-coreweave",
+        sweep("--set", "circular.coreweave_openai_share=1.5"),
+        ("circular.coreweave_openai_share: value 1.5 is out of range; allowed: a number in [0, 1]",),
+        "part-as-share-coreweave",
     ),
     (
         "sweep",
@@ -270,8 +271,14 @@ CASES = [
     ),
     (
         "sweep",
-        sweep("--set", "deals.hyperion_pimco_usd_bn=10,30,20"),
-        ("at a grid point: deals.hyperion_pimco_usd_bn = 30 is above", RULE),
+        lambda t: [
+            "--scenario-file",
+            write(t, WINDOW.format("reference_rate", -0.03)),
+            "--set",
+            "credit.reference_rate_annual=0.05,0.01,0.04",
+            "--dry-run",
+        ],
+        ("at a grid point: credit.reference_rate_annual = 0.01 plus the reference_rate shocks", RULE),
         "rule-at-a-grid-extreme",
     ),
     (

@@ -247,6 +247,10 @@ def test_a_defaulter_passes_on_alpha_of_its_cash_and_the_rest_is_its_default_cos
 
 
 # -- scenario level: the channels fire when they should and stay quiet when they should --------------------------
+def params_of(scenario: str):
+    return resolve(scenario)[1]
+
+
 @functools.cache
 def run(scenario: str, seed: int):
     _, p = resolve(scenario)
@@ -254,8 +258,11 @@ def run(scenario: str, seed: int):
 
 
 def _series(result, name, column):
+    """A firm's column by quarter (the agent frame's Mesa step is quarter + 1)."""
     a = result.agent_frame
-    return a[a["name"] == name].set_index("step")[column]
+    series = a[a["name"] == name].set_index("step")[column]
+    series.index = series.index.astype(int) - 1
+    return series
 
 
 def _termination(result) -> int:
@@ -270,8 +277,12 @@ def test_oracle_loses_equity_and_its_spread_widens_when_openai_goes(seed):
     base, miss = run("baseline", seed), run("openai_miss", seed)
     t = _termination(miss)
     gap = _series(miss, "Oracle", "equity") - _series(base, "Oracle", "equity")
-    assert gap.loc[t + 2] < gap.loc[t - 1]  # within two quarters, against the baseline
-    window = slice(t, t + 3)
+    # within two quarters, against the baseline (later, a restructuring's debt write-down lifts the book
+    # equity of an Oracle that defaults itself)
+    assert min(gap.loc[t], gap.loc[t + 1], gap.loc[t + 2]) < gap.loc[t - 1]
+    # the spread prices OpenAI's trouble as it shows, from the shock to the quarters after the termination
+    shock = min(s.quarter for s in params_of("openai_miss").shocks)
+    window = slice(shock, t + 3)
     widening = {
         n: float((_series(miss, n, "credit_spread") - _series(base, n, "credit_spread")).loc[window].max())
         for n in ("Oracle", "Alphabet")

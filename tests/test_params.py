@@ -168,7 +168,10 @@ def test_run_py_params_lists_the_shock_kinds_and_the_rules():
         check=True,
     ).stdout
     assert "**Shock kinds**" in out and "| gpu_obsolescence | years | [1, 8] |" in out
-    assert "**Cross-field rules**" in out and "deals.hyperion_pimco_usd_bn <= deals.hyperion_usd_bn" in out
+    assert (
+        "**Cross-field rules**" in out
+        and "credit.reference_rate_annual plus the reference_rate shocks in force" in out
+    )
 
 
 def test_each_shock_kind_declares_its_range_and_the_size_field_spans_them_all():

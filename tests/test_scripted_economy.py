@@ -152,3 +152,20 @@ def test_restructuring_writes_claims_down_to_what_assets_cover(monkeypatch):
     assert L.contracts.principal[loan] == pytest.approx(min(before, 9.0))
     assert L.contracts.past_due[loan] == 0.0 and L.contracts.maturity_q[loan] >= 5  # rescheduled
     check(L)
+
+
+def test_a_bank_that_cannot_pay_its_protection_premium_is_the_one_in_default():
+    """The bank pays the SRT premium (it is the creditor of the protection): short of cash, the unpaid premium
+    is past due on the bank's side and the bank's default is recorded, so the books stay consistent."""
+    host, _lab, _cloud, bank, _loan, _compute = economy()
+    L = host.ledger
+    srt = L.open_contract(Kind.RISK_TRANSFER, bank, 1, notional=40.0, maturity_q=20, fixed_rate=0.08)
+    L.pay(bank, 2, 21.5, Flow.OPEX)  # 30 - 8 lent - 21.5: 0.5 left
+    host.ledger.invoice(_compute, 0.0)
+    new = settlement.settle(host)
+    premium = 40.0 * 0.08 / 4  # 0.8
+    assert bank in new and L.defaulted[bank]
+    assert L.contracts.past_due[srt] == pytest.approx(
+        premium - 0.5 - 0.2
+    )  # it had 0.5 + Cloud's 0.2 interest
+    check(L)

@@ -576,11 +576,15 @@ def test_designs_do_not_import_the_grid():
     assert not {m for m in imported if m and m.startswith("sweep")}, imported
 
 
-def test_rules_are_checked_at_the_extremes_not_only_the_first_and_last_values():
-    """A list axis is not sorted: its first and last values may both keep a rule that its largest breaks."""
-    with pytest.raises(ParameterError, match=r"at a grid point: deals.hyperion_pimco_usd_bn = 30 is above"):
-        build_spec(sets=["deals.hyperion_pimco_usd_bn=10,30,20"])
-    fine = build_spec(sets=["deals.hyperion_pimco_usd_bn=10,27.3,20", "deals.hyperion_usd_bn=27.3,40"])
+def test_rules_are_checked_at_the_extremes_not_only_the_first_and_last_values(tmp_path):
+    """A list axis is not sorted: its first and last values may both keep a rule that its smallest breaks."""
+    cut = tmp_path / "cut.toml"
+    cut.write_text('[[shocks]]\nkind = "reference_rate"\nquarter = 2\nsize = -0.03\nduration = 4\n')
+    with pytest.raises(ParameterError, match=r"at a grid point: credit.reference_rate_annual = 0.01 plus"):
+        build_spec(scenario_file=cut, sets=["credit.reference_rate_annual=0.05,0.01,0.04"])
+    fine = build_spec(
+        scenario_file=cut, sets=["credit.reference_rate_annual=0.05,0.03,0.04", "run.quarters=8,10"]
+    )
     assert fine.n_points == 6
 
 
