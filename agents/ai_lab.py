@@ -9,6 +9,8 @@ when it still cannot pay, it defaults and clearing decides who loses what. Rules
 
 from __future__ import annotations
 
+import math
+
 from accounting.contracts import Kind, Status
 from accounting.journal import Flow
 from accounting.ledger import World
@@ -44,7 +46,11 @@ class AILab(CapacityOwner):
         base = (1.0 - self.cal.cash_margin) * self.revenue0_q
         if self.revenue0_q <= 0:  # no calibrated revenue: no revenue-driven costs to scale
             return base
-        return base * (max(revenue, 1e-9) / self.revenue0_q) ** b.lab_opex_scale_elasticity
+        # base · (revenue / revenue0)^e written as (1 − margin) · revenue0^(1−e) · revenue^e: the same number,
+        # without the overflow of the ratio when the calibrated revenue is tiny
+        e = b.lab_opex_scale_elasticity
+        scale = math.exp((1.0 - e) * math.log(self.revenue0_q) + e * math.log(max(revenue, 1e-9)))
+        return (1.0 - self.cal.cash_margin) * scale
 
     def operate(self) -> None:
         if self.liquidated:
@@ -245,8 +251,10 @@ class AILab(CapacityOwner):
     def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
         """Its price multiplier makes its first-quarter revenue match the calibration; opening opex are its
         non-compute costs."""
+        # below a dollar a quarter the lab has no capacity to speak of: no multiplier can calibrate it, and a
+        # huge one would turn its first real GW into unbounded revenue
         self.price_multiplier = (
-            self.cal.revenue_usd_bn_per_year / 4.0 / ai_revenue_q if ai_revenue_q > 0 else 1.0
+            self.cal.revenue_usd_bn_per_year / 4.0 / ai_revenue_q if ai_revenue_q > 1e-9 else 1.0
         )
         self.revenue_q = self.cal.revenue_usd_bn_per_year / 4.0
         self.opex_q = self.non_compute_costs(self.revenue_q)

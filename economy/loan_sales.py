@@ -73,6 +73,8 @@ def sell_for(model: CreditLoopModel, fund: PrivateCreditFund, need: float) -> fl
         return 0.0
     market = model.credit
     sell = min(carrying_for(model, market.loans_sold_q, need), book)
+    if sell <= 1e-9:  # a need too small for the market's depth to resolve in floating point
+        return 0.0
     share = sell / book
     raised = proceeds(model, market.loans_sold_q, sell)
     factor = raised / sell

@@ -162,6 +162,8 @@ def open_lab_loans(model: CreditLoopModel) -> None:
         want = b.gpu_loan_advance_rate * float(ledger.capacity.gpu_book[cohorts].sum())
         lenders = opening_lenders(model, lab)
         capital = sum(f.cal.capital_usd_bn for f in lenders)
+        if capital <= 0:  # funds without capital lend nothing
+            continue
         for fund in lenders:
             share = min(want * fund.cal.capital_usd_bn / capital, fund_room(model, fund))
             if share > 1e-12:
