@@ -99,6 +99,7 @@ class ContractBook(Table):
                 "maturity_q": np.int16,
                 "gw": np.float64,  # compute/backstop: contracted GW; GPU loan: GW of collateral
                 "price": np.float64,  # compute/backstop: USD bn per GW-quarter; warrant: strike; short: entry index
+                "market_price": np.float64,  # compute: the market's price per GW-quarter when it was signed
                 "min_share": np.float64,  # compute: take-or-pay minimum share
                 "fraction": np.float64,  # stake: share of the issuer; warrant: million shares vested
                 "unvested": np.float64,  # warrant: million shares still to vest

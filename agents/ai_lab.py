@@ -36,7 +36,8 @@ class AILab(CapacityOwner):
         self.plans_nvidia = False  # OpenAI's LOI with Nvidia (E066)
         self.plans_amd = False  # OpenAI's deal with AMD (E108)
         self.chip_scale = 1.0  # share of the planned chips bought last time
-        # (provider, GW, price, minimum share, loop) of compute contracts terminated in a default
+        # (provider, GW, premium over the market price when signed, minimum share, loop) of compute contracts
+        # terminated in a default
         self.terminated_compute: list[tuple[int, float, float, float, int]] = []
 
     # -- operating account ---------------------------------------------------------------------------------------
@@ -155,17 +156,18 @@ class AILab(CapacityOwner):
     def resign_terminated_compute(self) -> None:
         """A lab whose compute contracts were terminated in a default signs new, smaller ones once it is back in
         good standing: ``behaviour.lab_resign_gw_share`` of the GW, for ``deals.compute_renewal_quarters``, at
-        today's market price, with the same providers."""
+        today's market price times each contract's premium over the market when it was signed, with the same
+        providers."""
         m = self.model
         if not self.terminated_compute or self.excluded:
             return
-        price_ratio = m.market.compute_price / m.p.demand.compute_price_usd_bn_per_gw_year
+        market = m.market.compute_price / 4.0
         term = m.p.deals.compute_renewal_quarters
-        for provider, gw, price, min_share, loop in self.terminated_compute:
+        for provider, gw, premium, min_share, loop in self.terminated_compute:
             firm = m.firm_by_party.get(provider)
             if firm is None or firm.liquidated:
                 continue
-            gw, price = m.p.behaviour.lab_resign_gw_share * gw, price * price_ratio
+            gw, price = m.p.behaviour.lab_resign_gw_share * gw, premium * market
             m.ledger.open_contract(
                 Kind.COMPUTE,
                 provider,
@@ -173,6 +175,7 @@ class AILab(CapacityOwner):
                 notional=gw * price * term,
                 gw=gw,
                 price=price,
+                market_price=market,
                 min_share=min_share,
                 start_q=m.quarter,
                 maturity_q=m.quarter + term,
@@ -244,9 +247,11 @@ class AILab(CapacityOwner):
             got += self.raise_equity(shortfall - got)
         return got
 
-    def compute_terminated(self, provider: int, gw: float, price: float, min_share: float, loop: int) -> None:
+    def compute_terminated(
+        self, provider: int, gw: float, premium: float, min_share: float, loop: int
+    ) -> None:
         """Remember the terms, to sign smaller contracts with the same provider once back in good standing."""
-        self.terminated_compute.append((provider, gw, price, min_share, loop))
+        self.terminated_compute.append((provider, gw, premium, min_share, loop))
 
     def calibrate_opening(self, ai_revenue_q: float, contract_fees_q: float) -> None:
         """Its price multiplier makes its first-quarter revenue match the calibration; opening opex are its

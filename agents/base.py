@@ -201,7 +201,9 @@ class Firm(mesa.Agent):
         """Short of cash for what falls due in settlement: raise what it can at once. Returns what it raised."""
         return 0.0
 
-    def compute_terminated(self, provider: int, gw: float, price: float, min_share: float, loop: int) -> None:
+    def compute_terminated(
+        self, provider: int, gw: float, premium: float, min_share: float, loop: int
+    ) -> None:
         """One of its compute contracts (as the customer) was terminated in its default."""
 
     def record_credit_loss(self, amount: float) -> None:

@@ -238,14 +238,21 @@ class CreditMarket:
             & (c.start_q[rows] == self.model.quarter)
         ]
         cost = ledger.capacity.gpu_cost[cohorts]
-        if len(cohorts) > 1 and cost.sum() > 0:
-            shares = cost / cost.sum()
-            for row in rows.tolist():
-                left = 1.0
-                for cohort, share in zip(cohorts[1:], shares[1:].tolist(), strict=True):
-                    ledger.secure(ledger.split(row, share / left), cohort)
-                    left -= share
-        ledger.secure(rows, cohorts[0])
+        if len(cohorts) == 1 or cost.sum() <= 0:
+            ledger.secure(rows, cohorts[0])
+            return
+        shares = cost / cost.sum()
+        for row in rows.tolist():
+            left, home = 1.0, cohorts[0]  # the row keeps what is left and is secured on ``home`` at the end
+            for cohort, share in zip(cohorts[1:], shares[1:].tolist(), strict=True):
+                if share <= 1e-12:  # a cohort without GPU cost secures nothing
+                    continue
+                if share >= left * (1.0 - 1e-12):  # the rest of the loan (the cohorts before cost nothing)
+                    home = cohort
+                    break
+                ledger.secure(ledger.split(row, share / left), cohort)
+                left -= share
+            ledger.secure(row, home)
 
     # -- leases ------------------------------------------------------------------------------------------------
     def open_finance_lease(self, firm: Firm, amount: float) -> float:

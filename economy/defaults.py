@@ -16,7 +16,7 @@ import numpy as np
 from accounting.contracts import IS_DEBT, IS_EXECUTORY, Kind, Status
 from accounting.journal import Flow
 from accounting.ledger import World
-from economy import capital, losses
+from economy import capital, lifecycle, losses
 from economy.losses import LossKind
 
 if TYPE_CHECKING:
@@ -119,7 +119,11 @@ def _terminate_executory(model, party: int) -> None:
         if c.kind[r] != Kind.COMPUTE:
             continue
         firm.compute_terminated(
-            int(c.creditor[r]), float(c.gw[r]), float(c.price[r]), float(c.min_share[r]), int(c.loop[r])
+            int(c.creditor[r]),
+            float(c.gw[r]),
+            lifecycle.premium(model, r),
+            float(c.min_share[r]),
+            int(c.loop[r]),
         )
         provider = model.firm_by_party.get(int(c.creditor[r]))
         if provider is not None and not provider.liquidated:

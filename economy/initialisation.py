@@ -326,6 +326,7 @@ def _compute(
         notional=gw * price_year * years,
         gw=gw,
         price=price_year / 4.0,
+        market_price=model.p.demand.compute_price_usd_bn_per_gw_year / 4.0,
         min_share=model.p.circular.take_or_pay_min_share,
         start_q=start,
         maturity_q=start + quarters,

@@ -38,18 +38,27 @@ def end_contracts(model: CreditLoopModel) -> None:
     renew_compute(model, expiring)
 
 
+def premium(model: CreditLoopModel, row: int) -> float:
+    """A compute contract's price over the market's price when it was signed: what a renewal or a re-signing
+    keeps. (Scaling the old price by today's market over the opening market would compound at every renewal.)"""
+    c = model.ledger.contracts
+    signed = float(c.market_price[row]) or model.p.demand.compute_price_usd_bn_per_gw_year / 4.0
+    return float(c.price[row]) / signed if signed > 0 else 1.0
+
+
 def renew_compute(model: CreditLoopModel, rows: np.ndarray) -> None:
-    """An expiring compute contract is renewed for ``deals.compute_renewal_quarters`` at today's market price,
-    for the GW the customer still needs at today's utilisation, if both sides are going concerns."""
+    """An expiring compute contract is renewed for ``deals.compute_renewal_quarters`` at today's market price
+    times the contract's premium over the market when it was signed (:func:`premium`), for the GW the customer
+    still needs at today's utilisation, if both sides are going concerns."""
     c, m = model.ledger.contracts, model.market
     term = model.p.deals.compute_renewal_quarters
     scale = min(1.0, m.utilisation / model.p.demand.initial_utilisation)
-    price_ratio = m.compute_price / model.p.demand.compute_price_usd_bn_per_gw_year
+    market = m.compute_price / 4.0
     for r in rows:
         provider, customer = model.firm_by_party[int(c.creditor[r])], model.firm_by_party[int(c.debtor[r])]
         if customer.excluded or customer.liquidated or provider.liquidated or scale <= 0:
             continue
-        gw, price = float(c.gw[r]) * scale, float(c.price[r]) * price_ratio
+        gw, price = float(c.gw[r]) * scale, premium(model, int(r)) * market
         model.ledger.open_contract(
             Kind.COMPUTE,
             provider.party,
@@ -57,6 +66,7 @@ def renew_compute(model: CreditLoopModel, rows: np.ndarray) -> None:
             notional=gw * price * term,
             gw=gw,
             price=price,
+            market_price=market,
             min_share=float(c.min_share[r]),
             start_q=int(c.maturity_q[r]),
             maturity_q=int(c.maturity_q[r]) + term,

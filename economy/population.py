@@ -259,6 +259,7 @@ def open_compute(model: CreditLoopModel) -> None:
             notional=value,
             gw=gw,
             price=price_year / 4.0,
+            market_price=p.demand.compute_price_usd_bn_per_gw_year / 4.0,
             min_share=ci.take_or_pay_min_share,
             start_q=0,
             maturity_q=4 * COMPUTE_YEARS,

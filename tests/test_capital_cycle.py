@@ -130,3 +130,26 @@ def test_a_demand_shock_lowers_gpu_values_beyond_ageing_and_trips_more_covenants
             return float(ev[(ev["kind"] == "margin_call") & (ev["quarter"] >= 4)]["amount_usd_bn"].sum())
 
         assert calls(hit) > calls(calm)
+
+
+def test_a_renewed_compute_contract_keeps_its_premium_over_the_market_and_does_not_compound():
+    """Hand case: an opening contract priced at premium π over the opening market P0 is renewed twice while the
+    market stands at 2·P0: both renewals are priced π · 2·P0 (scaling the old price by P/P0 at every renewal
+    gave π · 4·P0 the second time, and grew without bound when a lab defaulted and re-signed every quarter)."""
+    from accounting.contracts import Kind
+    from economy import lifecycle
+
+    m = CreditLoopModel(Parameters(), rng=1)
+    c, p0_q = m.ledger.contracts, m.p.demand.compute_price_usd_bn_per_gw_year / 4.0
+    row = int(m.ledger.contracts.active(Kind.COMPUTE)[0])
+    premium = float(c.price[row]) / p0_q
+    assert float(c.market_price[row]) == pytest.approx(p0_q)
+    m.market.compute_price = 2.0 * m.p.demand.compute_price_usd_bn_per_gw_year
+    lifecycle.renew_compute(m, np.array([row]))
+    first = c.n - 1
+    assert float(c.price[first]) == pytest.approx(premium * 2.0 * p0_q)
+    assert float(c.market_price[first]) == pytest.approx(2.0 * p0_q)
+    lifecycle.renew_compute(m, np.array([first]))
+    second = c.n - 1
+    assert second == first + 1
+    assert float(c.price[second]) == pytest.approx(premium * 2.0 * p0_q)
