@@ -6,7 +6,8 @@ For a metric ``x`` whose effect of the shock is ``e(x) = x(S) − x(B)`` (``x(B)
 so that the effect is the capex lost), the amplification is
 
     DiD = e_F − e_C                      (how much more the shock does with the deals)
-    ratio = mean(e_F) / mean(e_C)        (how many times as much; reported with its bootstrap interval)
+    ratio = mean(e_F) / mean(e_C)        (how many times as much; reported with its bootstrap interval, and only
+                                          when e_C's own interval excludes 0: a ratio to a possible 0 is noise)
 
 Each is reported as the mean over seeds with a 90% interval (Student t for the DiD; a percentile bootstrap of
 the seeds, 2,000 draws, for the ratio). A DiD whose interval contains 0 is not significant at that level.
@@ -135,6 +136,15 @@ def ratio_interval(with_: np.ndarray, without: np.ndarray, level: float = LEVEL)
     }
 
 
+RATIO_UNDEFINED = (
+    "the shock's effect in the counterfactual is not distinguishable from 0 (its interval holds 0)"
+)
+
+
+def _excludes_zero(iv: dict[str, float]) -> bool:
+    return iv["n"] >= 2 and not math.isnan(iv["low"]) and (iv["low"] > 0 or iv["high"] < 0)
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """From one row per (seed, arm, counterfactual) with the run metrics, each metric's effects, DiD and ratio."""
     seeds = sorted({r["seed"] for r in rows})
@@ -151,11 +161,16 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         e_f, e_c = effect(False), effect(True)
         did = interval(e_f - e_c)
         did["significant"] = bool(did["n"] >= 2 and (did["low"] > 0 or did["high"] < 0))
+        without = interval(e_c)
+        if _excludes_zero(without):
+            ratio = ratio_interval(e_f, e_c)
+        else:  # "times as much" as an effect that may be 0 means nothing; the DiD still does
+            ratio = {"mean": math.nan, "low": math.nan, "high": math.nan, "undefined": RATIO_UNDEFINED}
         out[metric] = {
             "meaning": meaning,
             "effect_with_deals": interval(e_f),
-            "effect_counterfactual": interval(e_c),
+            "effect_counterfactual": without,
             "did": did,
-            "ratio": ratio_interval(e_f, e_c),
+            "ratio": ratio,
         }
     return out

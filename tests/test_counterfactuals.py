@@ -188,3 +188,26 @@ def test_the_amplify_command_writes_the_intervals(tmp_path):
     (other / "notes.txt").write_text("keep me")
     assert main(["amplify", "--scenario", "openai_miss", "--seeds", "2", "--out", str(other)]) != 0
     assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_no_ratio_is_reported_to_a_counterfactual_effect_that_may_be_zero():
+    """Without the deals the shock moves losses by +1 in one seed and −1 in the other (interval holds 0): the
+    ratio is undefined (a ratio to a possible 0 is noise), while the DiD is still reported."""
+    rows = []
+    for seed, (sf, bf, sc, bc) in {1: (50.0, 10.0, 11.0, 10.0), 2: (70.0, 20.0, 19.0, 20.0)}.items():
+        for arm, cf, x in (
+            ("shocked", False, sf),
+            ("baseline", False, bf),
+            ("shocked", True, sc),
+            ("baseline", True, bc),
+        ):
+            row = {"seed": seed, "arm": arm, "counterfactual": cf}
+            row.update({k: 0.0 for k in amplify.METRICS})
+            row.update(
+                {"lender_losses_usd_bn": x, "cumulative_capex_usd_bn": 0.0, "capex_window_usd_bn": 0.0}
+            )
+            rows.append(row)
+    loss = amplify.summarise(rows)["lender_losses_usd_bn"]
+    assert loss["effect_counterfactual"]["mean"] == pytest.approx(0.0)
+    assert np.isnan(loss["ratio"]["mean"]) and loss["ratio"]["undefined"]
+    assert loss["did"]["mean"] == pytest.approx(45.0)
