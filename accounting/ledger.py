@@ -368,7 +368,16 @@ class Ledger(CapacityPostings):
         if live.any():
             bad = ids[live][0]
             raise LedgerError(f"contract {bad} ({Kind(int(c.kind[bad])).name}) still carries a balance")
-        self.provide(ids[IS_DEBT[c.kind[ids]]], 0.0)  # nothing left to provide against
+        # a dust balance (at most 1e-9) is written off through the books, so that no closed contract keeps a
+        # balance its parties' accounts still carry
+        debt = IS_DEBT[c.kind[ids]]
+        dust = ids[debt & (c.principal[ids] != 0.0)]
+        if dust.size:
+            self.write_down(dust, c.principal[dust])
+        marked = ids[~debt & (c.value[ids] != 0.0)]
+        if marked.size:
+            self.revalue(marked, np.zeros(marked.size))
+        self.provide(ids[debt], 0.0)  # nothing left to provide against
         c._mut.status[ids] = int(status)
         c._mut.notional[ids] = 0.0
 

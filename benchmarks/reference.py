@@ -60,6 +60,7 @@ class Contract:
     maturity_q: int
     gw: float
     price: float
+    market_price: float  # compute: the market price when signed (renewals only; not used in a quarter)
     min_share: float
     fraction: float
     unvested: float
