@@ -85,9 +85,12 @@ def record(model: CreditLoopModel, holder, amount, kind: LossKind, *, debtor=-1,
 
 
 def holder_category(model: CreditLoopModel, party: int, kind: int) -> str:
-    """Which kind of holder a party is, for the summary."""
+    """Which kind of holder a party is, for the summary. A modelled firm's loss on its equity stakes is its own
+    category's (Nvidia's on its stake in OpenAI is a vendor's loss, Microsoft's a provider's: the circular deals'
+    own losses); outside shareholders' are ``equity_investors``."""
     if kind == LossKind.EQUITY:
-        return "equity_investors"
+        firm = model.firm_by_party.get(int(party))
+        return "equity_investors" if firm is None else firm.loss_holder
     if kind == LossKind.IMPAIRMENT:
         return "providers"
     if party == World.OUTSIDE_INVESTORS:

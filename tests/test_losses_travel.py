@@ -304,8 +304,12 @@ def test_losses_depend_on_the_scenario():
     }
     assert mean["openai_miss"] >= 2 * mean["baseline"]
     assert mean["revenue_disappoints"] >= 2 * mean["baseline"]
-    # no provider claims or impairments without a customer default on them
-    assert all(run("baseline", s).summary["losses_providers_usd_bn"] < 0.5 for s in SEEDS)
+    # no provider claims or impairments without a customer default on them (providers' losses on equity stakes
+    # they hold are theirs too since the loss book counts a firm's stake losses in its own category)
+    for s in SEEDS:
+        book = run("baseline", s).extra["losses"]
+        claims = book[(book["holder_category"] == "providers") & (book["kind"] != "equity")]
+        assert claims["amount_usd_bn"].sum() < 0.5, s
 
 
 def test_a_run_on_private_credit_forces_loan_sales_at_a_discount_and_draws_the_bank_lines():
