@@ -213,7 +213,7 @@ def test_browser_session(ui_url, page: Page, artifacts: Path):
 
     # -- the twin: on by default with ratios; off removes them; on again brings them back (caught up)
     expect(page.locator(".cl-ratio-boom_peak")).to_contain_text("×")
-    twin = page.get_by_label("Twin: same seed, circular financing off")
+    twin = page.get_by_label(re.compile(r"^Twin: same seed, counterfactual "))
     capex0 = _srcs(page, "img.cl-chart-capex")
     twin.click(force=True)
     expect(page.locator(".cl-amp-off")).to_be_visible()
