@@ -759,7 +759,8 @@ def test_story_sentences_change_with_the_run(state):
 def test_loss_flows_sum_to_the_loss_book(unwound):
     flows = lossflow.loss_flows(unwound.main)
     total = float(unwound.main.loss_book.view("amount").sum())
-    assert flows and abs(sum(f.total for f in flows) - total) < 1e-6
+    cells = sum(len(f.by_loop) for f in flows)
+    assert flows and abs(sum(f.total for f in flows) - total) < 0.005 * (cells + 1)  # only cells under 0.005 go
     for f in flows:
         assert abs(sum(x for _, x in f.by_loop) - f.total) < 1e-9
         assert f.holder in losses.HOLDERS

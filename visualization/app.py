@@ -52,6 +52,8 @@ CSS = """
 .cl-did-sig td { font-weight: 600; }
 .cl-answer { grid-template-columns: minmax(0, 1fr) minmax(340px, 520px); }
 .cl-network-box { position: relative; }
+.cl-hotspots { position: absolute; inset: 0; pointer-events: none; }
+.cl-hotspots .cl-node { pointer-events: auto; }
 .cl-node { position: absolute; transform: translate(-50%, -50%); aspect-ratio: 1; border-radius: 50%; }
 .cl-node-firm { cursor: pointer; }
 .cl-node:hover, .cl-node:focus { outline: 2px solid rgba(0, 0, 0, 0.35); }

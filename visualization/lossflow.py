@@ -9,11 +9,10 @@ segment per loop. Clicking a row filters the event log to its debtor; clicking a
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import solara
-from reacton.ipyvue import use_event
-from solara.alias import rv
 
 from economy import losses
 from economy.losses import HOLDERS
@@ -21,6 +20,7 @@ from visualization.live import LiveRun
 from visualization.style import LOOP_COLORS, usd_bn
 
 MIN_BN = 0.005  # flows that round to 0.00bn are left out
+NO_DEBTOR = "risk transfer (protection)"  # loss lines without a debtor: protection moving a bank's loss
 SHOWN = 12
 
 
@@ -34,19 +34,31 @@ class Flow:
 
 def loss_flows(model) -> list[Flow]:
     """The run's loss book as flows (source → holder), each split by loop; largest first. Their totals sum to
-    the loss book's total."""
+    the loss book's total. (Plain loops over the book's columns: it runs every quarter, pandas costs ~10 ms.)"""
     if model is None or model.loss_book.n == 0:
         return []
-    f = losses.frame(model)
-    f["source"] = f["debtor"].where(f["debtor"] != "", "risk transfer (protection)")
+    book, names = model.loss_book, model.ledger.names
+    sums: dict[tuple[str, str], dict[int, float]] = {}
+    categories: dict[tuple[int, int], str] = {}
+    for holder, debtor, loop, kind, amount in zip(
+        book.view("holder").tolist(),
+        book.view("debtor").tolist(),
+        book.view("loop").tolist(),
+        book.view("kind").tolist(),
+        book.view("amount").tolist(),
+        strict=True,
+    ):
+        cat = categories.get((holder, kind))
+        if cat is None:
+            cat = categories[(holder, kind)] = losses.holder_category(model, holder, kind)
+        source = names[debtor] if debtor >= 0 else NO_DEBTOR
+        row = sums.setdefault((source, cat), {})
+        row[loop] = row.get(loop, 0.0) + amount
     out = []
-    for (source, holder), g in f.groupby(["source", "holder_category"], sort=False):
-        by = g.groupby("loop")["amount_usd_bn"].sum()
-        by = by[by.abs() >= MIN_BN]
-        if by.empty:
-            continue
-        parts = tuple(sorted(((int(k), float(x)) for k, x in by.items()), key=lambda kx: -abs(kx[1])))
-        out.append(Flow(str(source), str(holder), parts, float(sum(x for _, x in parts))))
+    for (source, holder), by in sums.items():
+        parts = tuple(sorted(((k, x) for k, x in by.items() if abs(x) >= MIN_BN), key=lambda kx: -abs(kx[1])))
+        if parts:
+            out.append(Flow(source, holder, parts, float(sum(x for _, x in parts))))
     out.sort(key=lambda fl: -abs(fl.total))
     return out
 
@@ -59,45 +71,39 @@ def loop_label(k: int) -> str:
     return f"L{k}" if k else "no loop"
 
 
-@solara.component
-def Segment(flow: Flow, loop: int, amount: float, scale: float, on_pick):
-    width = max(100.0 * abs(amount) / scale, 0.6)
-    el = rv.Html(
-        tag="span",
-        children=[loop_label(loop) if width > 9 else ""],
-        class_="cl-flow-seg",
-        style_=f"width: {width:.2f}%; background: {LOOP_COLORS.get(loop, '#999')};",
-        attributes={
-            "title": f"{flow.source} → {flow.holder.replace('_', ' ')}, {loop_label(loop)}: {usd_bn(amount)}",
-            "data-loop": loop_label(loop),
-        },
-    )
-    use_event(el, "click.stop", lambda *_: on_pick(flow.source, loop))
-    return el
-
-
-@solara.component
-def FlowRow(flow: Flow, scale: float, on_pick):
-    with rv.Html(
-        tag="div",
-        class_="cl-flow",
-        attributes={
-            "data-source": flow.source,
-            "data-holder": flow.holder,
-            "role": "button",
-            "tabindex": "0",
-        },
-    ) as row:
-        solara.HTML(
-            tag="span",
-            unsafe_innerHTML=f"{html.escape(flow.source)} → {html.escape(flow.holder.replace('_', ' '))}",
-            classes=["cl-flow-name"],
+def flow_rows(flows: list[Flow]) -> list[dict]:
+    """What the flow template draws: per flow its names, total and one segment per loop (width ~ amount)."""
+    scale = max((abs(fl.total) for fl in flows), default=1.0) or 1.0
+    rows = []
+    for fl in flows:
+        segments = []
+        for loop, amount in fl.by_loop:
+            width = max(100.0 * abs(amount) / scale, 0.6)
+            segments.append(
+                {
+                    "loop": loop,
+                    "label": loop_label(loop),
+                    "text": loop_label(loop) if width > 9 else "",
+                    "width": f"{width:.2f}%",
+                    "color": LOOP_COLORS.get(loop, "#999"),
+                    "title": f"{fl.source} → {fl.holder.replace('_', ' ')}, {loop_label(loop)}: {usd_bn(amount)}",
+                }
+            )
+        rows.append(
+            {
+                "source": fl.source,
+                "holder": fl.holder,
+                "holder_text": fl.holder.replace("_", " "),
+                "total": usd_bn(fl.total),
+                "segments": segments,
+            }
         )
-        with rv.Html(tag="span", class_="cl-flow-bar"):
-            for loop, amount in flow.by_loop:
-                Segment(flow, loop, amount, scale, on_pick)
-        solara.HTML(tag="span", unsafe_innerHTML=usd_bn(flow.total), classes=["cl-flow-total", "num"])
-    use_event(row, "click", lambda *_: on_pick(flow.source, None))
+    return rows
+
+
+@solara.component_vue("lossflow.vue")
+def FlowTable(flows: list, event_pick: Callable[[dict], None]):
+    """The flows as one widget (a Vue template): a click on a row or a segment calls ``event_pick``."""
 
 
 def versus_html(main: dict[str, float], twin: dict[str, float], counterfactual: str) -> str:
@@ -116,7 +122,13 @@ def versus_html(main: dict[str, float], twin: dict[str, float], counterfactual: 
 @solara.component
 def LossFlowPanel(run: LiveRun, counter: int, on_pick):
     """Who lost what, through which loop (and, with the twin, how much of it the deals added)."""
-    frame = (run.quarters_done, run.twin.steps if run.twin is not None else -1, run.counterfactual)
+    # the loss books only grow: the flows change when a line is added (not every quarter)
+    frame = (
+        run.main.loss_book.n if run.main is not None else -1,
+        run.twin.loss_book.n if run.twin is not None else -1,
+        run.twin is not None,
+        run.counterfactual,
+    )
 
     def compute():
         with run.lock:
@@ -126,6 +138,7 @@ def LossFlowPanel(run: LiveRun, counter: int, on_pick):
         return flows, main, twin
 
     flows, main, twin = solara.use_memo(compute, [run, frame])
+    rows = solara.use_memo(lambda: flow_rows(flows[:SHOWN]), [flows])
     with solara.Card(classes=["cl-lossflow"], style={"padding": "6px 10px"}):
         solara.Text("Who lost what, through which loop", style={"font-weight": "600"})
         solara.HTML(
@@ -137,9 +150,10 @@ def LossFlowPanel(run: LiveRun, counter: int, on_pick):
         if not flows:
             solara.HTML(tag="div", unsafe_innerHTML="No losses yet.", classes=["cl-help", "cl-flow-empty"])
         else:
-            scale = max(abs(fl.total) for fl in flows)
-            for fl in flows[:SHOWN]:
-                FlowRow(fl, scale, on_pick)
+            FlowTable(
+                flows=rows,
+                event_pick=lambda data: on_pick(data["source"], data["loop"]),
+            )
             if len(flows) > SHOWN:
                 rest = sum(fl.total for fl in flows[SHOWN:])
                 solara.HTML(

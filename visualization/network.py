@@ -389,7 +389,7 @@ class NetworkView:
     def render(self, model, selected: str | None = None, label: str = "") -> bytes:
         with RENDER_LOCK:
             parties = display_parties(model)
-            edges = aggregate_edges(model, parties)
+            edges = self.edges = aggregate_edges(model, parties)
             node_list = nodes(model, edges, parties)
             pos = layout(tuple((n.party, n.type_label) for n in node_list))
             self.rank_ref = max(self.rank_ref, max((n.debtrank for n in node_list), default=0.0))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
 import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
-from reacton.ipyvue import use_event
-from solara.alias import rv
 from solara.alias import rv as v
 
 from economy.events import quarter_label
@@ -32,7 +31,7 @@ from visualization.eventlog import NO_LOOP, EventLog, LogFilter
 from visualization.firmseries import FirmSeries
 from visualization.live import LiveRun
 from visualization.lossflow import LossFlowPanel
-from visualization.network import NetworkView, aggregate_edges, edge_table, node_tips
+from visualization.network import NetworkView, edge_table, node_tips
 from visualization.story import StoryStrip
 from visualization.style import humanize, usd_bn
 from visualization.twin import TwinPanel
@@ -203,20 +202,24 @@ def ChartsPanel(run: LiveRun, counter: int, pool: dict):
 
 
 # -- network and firm ---------------------------------------------------------------------------------------------
-@solara.component
-def Hotspot(spot: dict, tip: str, selected: solara.Reactive[str | None], firm: bool):
-    d = 2 * spot["r"] * 100
-    el = rv.Html(
-        tag="div",
-        class_="cl-node"
-        + (" cl-node-firm" if firm else "")
-        + (" cl-node-selected" if selected.value == spot["name"] else ""),
-        style_=f"left: {100 * spot['x']:.2f}%; top: {100 * spot['y']:.2f}%; width: {d:.2f}%;",
-        attributes={"data-name": spot["name"], **({"role": "button", "tabindex": "0"} if firm else {})},
-        children=[rv.Html(tag="div", class_="cl-node-tip", children=[tip])],
-    )
-    use_event(el, "click", lambda *_: selected.set(spot["name"]) if firm else None)
-    return el
+@solara.component_vue("hotspots.vue")
+def HotspotLayer(spots: list, selected: str, event_pick: Callable[[str], None]):
+    """One spot per node over the network image (a Vue template, one widget): hover shows its tip, a click on
+    a firm calls ``event_pick`` with its name."""
+
+
+def hotspot_rows(spots: list[dict], tips: dict[str, str], firms: set[str]) -> list[dict]:
+    return [
+        {
+            "name": s["name"],
+            "firm": s["name"] in firms,
+            "left": f"{100 * s['x']:.2f}%",
+            "top": f"{100 * s['y']:.2f}%",
+            "width": f"{200 * s['r']:.2f}%",
+            "tip": tips.get(s["name"], s["name"]),
+        }
+        for s in spots
+    ]
 
 
 @solara.component
@@ -238,7 +241,7 @@ def NetworkPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | Non
         with run.lock:
             png = view.render(run.main, sel, run.label if run.quarters_done else "2025Q4 (start)")
             spots = list(view.hotspots)
-            tips = node_tips(run.main, aggregate_edges(run.main), spots)
+            tips = node_tips(run.main, view.edges, spots)
         return png, (time.perf_counter() - t0) * 1000, spots, tips
 
     png, ms, spots, tips = solara.use_memo(draw, [run, view, run.quarters_done, sel])
@@ -247,8 +250,9 @@ def NetworkPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | Non
         if png is not None:
             with solara.Div(attributes={"data-render-ms": f"{ms:.0f}"}, classes=["cl-network-box"]):
                 solara.Image(png, classes=["cl-network"], width="100%")
-                for spot in spots:
-                    Hotspot(spot, tips.get(spot["name"], spot["name"]), selected, spot["name"] in firms)
+                HotspotLayer(
+                    spots=hotspot_rows(spots, tips, firms), selected=sel or "", event_pick=selected.set
+                )
 
 
 def _table(rows: list[tuple[str, str]], cls: str, bold: set[str] = frozenset()) -> str:

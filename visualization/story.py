@@ -95,7 +95,7 @@ def story_sentences(run: LiveRun) -> list[Sentence]:
         events = list(m.events.events)
         series = model_series(m)
         failed = defaulted_firms(m)
-        book = losses.frame(m)
+        by_loop = losses.by_loop(m)
         held = losses.by_holder(m)
         twin = run.twin
         twin_series = model_series(twin) if twin is not None else None
@@ -138,13 +138,12 @@ def story_sentences(run: LiveRun) -> list[Sentence]:
             Sentence(f"{quarter_label(q)}: {first} fails first{more}.", q, first, kind="first_default")
         )
     out.sort(key=lambda s: s.quarter)  # what happened, in the order it happened
-    total = float(book["amount_usd_bn"].sum()) if len(book) else 0.0
+    total = float(sum(by_loop.values()))
     if total >= 0.05:
-        by_loop = book.groupby("loop")["amount_usd_bn"].sum()
-        looped = by_loop[by_loop.index > 0]
-        if len(looped) and looped.max() > 0:
-            k = int(looped.idxmax())
-            x = float(looped.max())
+        looped = {k: x for k, x in by_loop.items() if k > 0}
+        if looped and max(looped.values()) > 0:
+            k = max(looped, key=looped.get)
+            x = float(looped[k])
             out.append(
                 Sentence(
                     f"Loop {loop_name(k)} carried the most losses of any loop: {usd_bn(x)} of {usd_bn(total)} "
