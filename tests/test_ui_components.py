@@ -760,7 +760,9 @@ def test_loss_flows_sum_to_the_loss_book(unwound):
     flows = lossflow.loss_flows(unwound.main)
     total = float(unwound.main.loss_book.view("amount").sum())
     cells = sum(len(f.by_loop) for f in flows)
-    assert flows and abs(sum(f.total for f in flows) - total) < 0.005 * (cells + 1)  # only cells under 0.005 go
+    assert flows and abs(sum(f.total for f in flows) - total) < 0.005 * (
+        cells + 1
+    )  # only cells under 0.005 go
     for f in flows:
         assert abs(sum(x for _, x in f.by_loop) - f.total) < 1e-9
         assert f.holder in losses.HOLDERS
