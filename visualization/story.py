@@ -200,6 +200,7 @@ def SentenceLink(sentence: Sentence, on_pick):
         },
     )
     use_event(el, "click", lambda *_: on_pick(sentence) if linked else None)
+    use_event(el, "keydown.enter", lambda *_: on_pick(sentence) if linked else None)
     return el
 
 
