@@ -446,6 +446,19 @@ def _model_run(scenario: str, seed: int = 1):
     return model
 
 
+def _log_settles(page: Page, field: str, value: str, sep: str) -> None:
+    """Wait until the log lists events and each has ``value`` among its ``data-<field>`` (the filters' labels
+    reach the page a moment before the list)."""
+    page.wait_for_function(
+        """([field, value, sep]) => {
+          const items = [...document.querySelectorAll('.cl-event-log li')];
+          return items.length > 0 && items.every(e => e.dataset[field].split(sep).includes(value));
+        }""",
+        arg=[field, value, sep],
+        timeout=10_000,
+    )
+
+
 def _in_view(box: dict | None) -> bool:
     return bool(
         box
@@ -499,6 +512,7 @@ def test_story_losses_network_and_twin_of_openai_miss(ui_url, page: Page, tmp_pa
     sentence.click()
     expect(page.locator(".cl-event-quarter .v-select__selection")).to_have_text(quarter_label(first_q))
     expect(page.locator(".cl-events")).to_contain_text("match")
+    _log_settles(page, "quarter", quarter_label(first_q), "|")
     quarters = items.evaluate_all("els => els.map(e => e.dataset.quarter)")
     assert quarters and set(quarters) == {quarter_label(first_q)}, quarters
     assert any(f"{first} defaults" in t for t in items.all_inner_texts())
@@ -512,6 +526,7 @@ def test_story_losses_network_and_twin_of_openai_miss(ui_url, page: Page, tmp_pa
     # -- the log's loop filter: every event shown carries that loop
     _pick(page, "cl-event-loop", f"L{top_loop}")
     expect(page.locator(".cl-events")).to_contain_text("match")
+    _log_settles(page, "loops", f"L{top_loop}", ",")
     loops = items.evaluate_all("els => els.map(e => e.dataset.loops.split(','))")
     assert loops and all(f"L{top_loop}" in ls for ls in loops), loops[:5]
     page.get_by_role("button", name="clear filters").click()
@@ -527,11 +542,13 @@ def test_story_losses_network_and_twin_of_openai_miss(ui_url, page: Page, tmp_pa
     expect(flows.first.locator(".cl-flow-total")).to_have_text(usd_bn(float(sums[(top_source, top_holder)])))
     flows.first.locator(".cl-flow-name").click()
     expect(page.locator(".cl-event-firm .v-select__selection")).to_have_text(top_source)
+    _log_settles(page, "firms", top_source, "|")
     firms = items.evaluate_all("els => els.map(e => e.dataset.firms.split('|'))")
     assert firms and all(top_source in f for f in firms), firms[:5]
     segment = page.locator(f".cl-flow-seg[data-loop='L{top_loop}']").first
     segment.click()
     expect(page.locator(".cl-event-loop .v-select__selection")).to_have_text(f"L{top_loop}")
+    _log_settles(page, "loops", f"L{top_loop}", ",")
     loops = items.evaluate_all("els => els.map(e => e.dataset.loops.split(','))")
     assert all(f"L{top_loop}" in ls for ls in loops), loops[:5]
     page.get_by_role("button", name="clear filters").click()

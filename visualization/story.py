@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import solara
-from reacton.ipyvue import use_event
-from solara.alias import rv
 
 from economy import losses
 from economy.events import quarter_label
@@ -184,24 +183,24 @@ def story_html(facts: list[tuple[str, str]]) -> str:
     )
 
 
-@solara.component
-def SentenceLink(sentence: Sentence, on_pick):
-    linked = sentence.quarter is not None or sentence.loop is not None or sentence.firm is not None
-    el = rv.Html(
-        tag="span",
-        children=[sentence.text],
-        class_="cl-story-sentence" + (" cl-story-link" if linked else ""),
-        attributes={
-            "data-kind": sentence.kind,
-            "data-quarter": "" if sentence.quarter is None else quarter_label(sentence.quarter),
-            "data-firm": sentence.firm or "",
-            "data-loop": "" if sentence.loop is None else f"L{sentence.loop}",
-            **({"title": "show these events in the log", "role": "link", "tabindex": "0"} if linked else {}),
-        },
-    )
-    use_event(el, "click", lambda *_: on_pick(sentence) if linked else None)
-    use_event(el, "keydown.enter", lambda *_: on_pick(sentence) if linked else None)
-    return el
+def sentence_rows(sentences: list[Sentence]) -> list[dict]:
+    """What the story template shows of each sentence (and where a click on it goes)."""
+    return [
+        {
+            "text": x.text,
+            "kind": x.kind,
+            "quarter": "" if x.quarter is None else quarter_label(x.quarter),
+            "firm": x.firm or "",
+            "loop": "" if x.loop is None else f"L{x.loop}",
+            "linked": x.quarter is not None or x.loop is not None or x.firm is not None,
+        }
+        for x in sentences
+    ]
+
+
+@solara.component_vue("story.vue")
+def StoryTemplate(facts: str, sentences: list, event_pick: Callable[[int], None]):
+    """The strip as one widget (a Vue template): a click on (or Enter in) a sentence calls ``event_pick``."""
 
 
 @solara.component
@@ -209,14 +208,9 @@ def StoryStrip(run: LiveRun, counter: int, on_pick=None):
     """The current quarter in numbers, then what happened and why (each sentence a link into the log)."""
     frame = (run.quarters_done, run.twin.steps if run.twin is not None else -1, run.counterfactual)
     facts, sentences = solara.use_memo(lambda: (story_facts(run), story_sentences(run)), [run, frame])
-    with solara.Div(classes=["cl-story-strip"]):
-        solara.HTML(tag="div", unsafe_innerHTML=story_html(facts), classes=["cl-story"])
-        with solara.Div(classes=["cl-story-why"]):
-            if not sentences:
-                solara.HTML(
-                    tag="span",
-                    unsafe_innerHTML="What happened and why appears here as the run goes.",
-                    classes=["cl-story-sentence", "cl-help"],
-                )
-            for s in sentences:
-                SentenceLink(s, on_pick or (lambda _s: None))
+
+    def pick(i: int) -> None:
+        if on_pick is not None and 0 <= int(i) < len(sentences):
+            on_pick(sentences[int(i)])
+
+    StoryTemplate(facts=story_html(facts), sentences=sentence_rows(sentences), event_pick=pick)
