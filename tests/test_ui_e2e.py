@@ -343,8 +343,11 @@ def test_slider_keys_and_typing_stay_in_the_schema_range(ui_url, page: Page):
 
 def test_a_bad_entry_blocks_only_its_own_field(ui_url, page: Page, artifacts: Path):
     _open(page, ui_url)
+    first_run = page.locator(".cl-run-status").get_attribute("data-run")
     page.get_by_role("button", name="Add a shock").click()
     expect(page.locator(".cl-shock")).to_have_count(1)
+    # the new setting starts a new run: Step goes to its controller once it is on the page
+    expect(page.locator(".cl-run-status")).not_to_have_attribute("data-run", first_run)
     page.get_by_role("button", name="Step").click()
     expect(_quarter(page)).to_contain_text("quarter 1 of")
 

@@ -8,6 +8,7 @@ schema's message, while every other valid entry goes on to the run.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import tempfile
 import threading
@@ -318,7 +319,10 @@ class LiveRun:
     stops and ``error`` says why.
     """
 
+    _serials = itertools.count(1)
+
     def __init__(self, config: RunConfig, twin: bool = True, counterfactual: str = counterfactuals.DEFAULT):
+        self.serial = next(LiveRun._serials)  # which run the page shows (data-run): tests wait for a new one
         self.config = config
         self.counterfactual = (
             counterfactual if counterfactual in counterfactuals.COUNTERFACTUALS else "vendor_deals_off"

@@ -64,6 +64,7 @@ def RunStatus(run: LiveRun, counter: int):
         unsafe_innerHTML=f"<div class='cl-quarter'>{html.escape(quarter_text(r))}</div>"
         f"<div class='cl-status'>{html.escape(line)}</div>",
         classes=["cl-run-status"],
+        attributes={"data-run": str(r.serial)},
     )
     if r.error:
         solara.Error(r.error, classes=["cl-run-error"])
