@@ -61,7 +61,9 @@ CSS = """
   border: 1px solid #bbb; border-radius: 3px; padding: 3px 6px; font-size: 11px; white-space: pre; color: #111;
   pointer-events: none; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.2); }
 .cl-node:hover .cl-node-tip, .cl-node:focus .cl-node-tip { display: block; }
-.cl-spark-grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2px 8px; margin: 4px 0 6px 0; }
+.cl-spark-grid { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 2px 8px;
+  margin: 4px 0 6px 0; }
+.cl-spark { width: 100%; height: 46px; display: block; }
 .cl-firm-series-head { font-size: 0.85em; margin-top: 4px; }
 .cl-main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(300px, 340px);
   grid-template-areas: "amp amp" "key log" "more more"; gap: 6px 10px; }

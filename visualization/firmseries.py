@@ -21,7 +21,7 @@ def spark_svg(quarters: list[int], values: list[float], horizon: int, color: str
     y = np.asarray(values, dtype=float)
     ok = np.isfinite(y)
     if not ok.any():
-        return f"<svg width='{W}' height='{H}' class='cl-spark'></svg>"
+        return f"<svg viewBox='0 0 {W} {H}' class='cl-spark'></svg>"
     lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
     lo = min(lo, 0.0)
     span = hi - lo or 1.0
@@ -30,7 +30,7 @@ def spark_svg(quarters: list[int], values: list[float], horizon: int, color: str
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b, g in zip(x, yy, ok, strict=True) if g)
     zero = H - PAD - (0.0 - lo) / span * (H - 2 * PAD)
     return (
-        f"<svg width='{W}' height='{H}' class='cl-spark' viewBox='0 0 {W} {H}'>"
+        f"<svg class='cl-spark' viewBox='0 0 {W} {H}' preserveAspectRatio='none'>"
         f"<line x1='{PAD}' x2='{W - PAD}' y1='{zero:.1f}' y2='{zero:.1f}' stroke='#ddd' stroke-width='1'/>"
         f"<polyline fill='none' stroke='{color}' stroke-width='1.6' points='{pts}'/></svg>"
     )

@@ -84,12 +84,14 @@ def did_html(result: dict[str, dict], counterfactual: str, n: int) -> str:
         r = result[metric]
         d, ratio = r["did"], r["ratio"]
         sig = "cl-did-sig" if d.get("significant") else "cl-did-ns"
+        finite = all(math.isfinite(ratio[k]) for k in ("low", "high"))
+        ratio_range = f"{_num(ratio['low'], 3)} to {_num(ratio['high'], 3)}" if finite else "–"
         rows.append(
             f"<tr class='{sig}' data-metric='{metric}'><td title='{html.escape(r['meaning'])}'>"
             f"{html.escape(metric.removesuffix('_usd_bn').replace('_', ' '))}</td>"
             f"<td class='num cl-did-mean'>{_num(d['mean'])}</td><td class='num'>{_num(d['low'])}</td>"
             f"<td class='num'>{_num(d['high'])}</td><td class='num'>×{_num(ratio['mean'], 3)}</td>"
-            f"<td class='num'>{_num(ratio['low'], 3)}–{_num(ratio['high'], 3)}</td></tr>"
+            f"<td class='num'>{ratio_range}</td></tr>"
         )
     return (
         f"<div class='cl-help'>{n} seeds, counterfactual <b>{html.escape(counterfactual)}</b>; bold rows: the "
