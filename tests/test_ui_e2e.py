@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from params.loader import load_scenario, read_scenario_file, scenario_names
+from economy.events import quarter_label
+from params.loader import build_parameters, load_scenario, read_scenario_file, scenario_names
 from visualization.charts import KEY_CHARTS
+from visualization.style import fmt, usd_bn
 
 pytestmark = pytest.mark.e2e
 
@@ -211,7 +213,7 @@ def test_browser_session(ui_url, page: Page, artifacts: Path):
 
     # -- the twin: on by default with ratios; off removes them; on again brings them back (caught up)
     expect(page.locator(".cl-ratio-boom_peak")).to_contain_text("×")
-    twin = page.get_by_label("Twin: same seed, circular financing off")
+    twin = page.get_by_label(re.compile(r"^Twin: same seed, counterfactual "))
     capex0 = _srcs(page, "img.cl-chart-capex")
     twin.click(force=True)
     expect(page.locator(".cl-amp-off")).to_be_visible()
@@ -341,8 +343,11 @@ def test_slider_keys_and_typing_stay_in_the_schema_range(ui_url, page: Page):
 
 def test_a_bad_entry_blocks_only_its_own_field(ui_url, page: Page, artifacts: Path):
     _open(page, ui_url)
+    first_run = page.locator(".cl-run-status").get_attribute("data-run")
     page.get_by_role("button", name="Add a shock").click()
     expect(page.locator(".cl-shock")).to_have_count(1)
+    # the new setting starts a new run: Step goes to its controller once it is on the page
+    expect(page.locator(".cl-run-status")).not_to_have_attribute("data-run", first_run)
     page.get_by_role("button", name="Step").click()
     expect(_quarter(page)).to_contain_text("quarter 1 of")
 
@@ -430,3 +435,171 @@ def test_event_log_filters_and_shows_the_quarter_of_the_charts(ui_url, page: Pag
     firms = items.evaluate_all("els => els.map(e => e.dataset.firms.split('|'))")
     assert firms and all("OpenAI" in f for f in firms), firms[:5]
     page.screenshot(path=str(artifacts / "ui_1600x1000_log_filtered.png"))
+
+
+def _model_run(scenario: str, seed: int = 1):
+    """The model itself, run to the end with the page's settings (its events and losses are what the page must
+    show)."""
+    from economy.model import CreditLoopModel
+
+    sc = load_scenario(scenario)
+    model = CreditLoopModel(build_parameters(sc.overrides, sc.shocks), rng=seed, scenario=scenario)
+    while model.running:
+        model.step()
+    return model
+
+
+def _log_settles(page: Page, field: str, value: str, sep: str) -> None:
+    """Wait until the log lists events and each has ``value`` among its ``data-<field>`` (the filters' labels
+    reach the page a moment before the list)."""
+    page.wait_for_function(
+        """([field, value, sep]) => {
+          const items = [...document.querySelectorAll('.cl-event-log li')];
+          return items.length > 0 && items.every(e => e.dataset[field].split(sep).includes(value));
+        }""",
+        arg=[field, value, sep],
+        timeout=10_000,
+    )
+
+
+def _in_view(box: dict | None) -> bool:
+    return bool(
+        box
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= VIEWPORT["width"]
+        and box["y"] + box["height"] <= VIEWPORT["height"]
+    )
+
+
+def test_story_losses_network_and_twin_of_openai_miss(ui_url, page: Page, tmp_path: Path):
+    """openai_miss to the end: the story strip names what the model's own events and loss book say, the loss
+    flows and the story jump into the log, the log filters by kind, firm and loop, a node of the network selects
+    its firm, the twin shows the chosen counterfactual and the DiD runs in the background."""
+    from economy import amplify, counterfactuals, losses
+
+    scenario = "openai_miss"
+    model = _model_run(scenario)
+    horizon = model.p.run.quarters
+    _open(page, ui_url)
+    _pick(page, "cl-scenario", scenario)
+    expect(page.locator(".cl-status")).to_contain_text(f"{scenario}, seed 1", timeout=20_000)
+    page.get_by_role("button", name="▶").click()
+    expect(_quarter(page)).to_contain_text(f"quarter {horizon} of {horizon}", timeout=90_000)
+    expect(page.locator(".cl-status")).to_contain_text("horizon reached")
+
+    # -- the story strip: numbers and sentences derived from the model's events and losses
+    failed: dict[str, int] = {}
+    for e in model.events.events:
+        if e.kind == "default":
+            failed.setdefault(e.actor, e.quarter)
+    first, first_q = next(iter(failed.items()))
+    story = page.locator(".cl-story")
+    expect(story.locator("[data-fact='defaulted firms'] b")).to_have_text(str(len(failed)))
+    lenders = losses.by_holder(model, credit_only=True)
+    banks = usd_bn(lenders["banks"])
+    expect(story.locator("[data-fact='lender losses so far']")).to_contain_text(f"banks {banks}")
+    sentence = page.locator(".cl-story-sentence[data-kind='first_default']")
+    expect(sentence).to_contain_text(f"{first} fails first")
+    expect(sentence).to_have_attribute("data-quarter", quarter_label(first_q))
+    book = losses.frame(model)
+    by_loop = book[book["loop"] > 0].groupby("loop")["amount_usd_bn"].sum()
+    top_loop = int(by_loop.idxmax())
+    expect(page.locator(".cl-story-sentence[data-kind='loop']")).to_have_attribute(
+        "data-loop", f"L{top_loop}"
+    )
+    expect(page.locator(".cl-story-sentence[data-kind='loop']")).to_contain_text(usd_bn(float(by_loop.max())))
+
+    # a sentence jumps to its quarter (and firm) in the log
+    items = page.locator(".cl-event-log li")
+    sentence.click()
+    expect(page.locator(".cl-event-quarter .v-select__selection")).to_have_text(quarter_label(first_q))
+    expect(page.locator(".cl-events")).to_contain_text("match")
+    _log_settles(page, "quarter", quarter_label(first_q), "|")
+    quarters = items.evaluate_all("els => els.map(e => e.dataset.quarter)")
+    assert quarters and set(quarters) == {quarter_label(first_q)}, quarters
+    assert any(f"{first} defaults" in t for t in items.all_inner_texts())
+
+    # -- no zero-amount events in the log
+    page.get_by_role("button", name="clear filters").click()
+    expect(page.locator(".cl-event-clear")).to_have_count(0)
+    texts = items.all_inner_texts()
+    assert texts and not [t for t in texts if re.search(r"(?<![\d.])0\.0+bn\b", t)], texts[:5]
+
+    # -- the log's loop filter: every event shown carries that loop
+    _pick(page, "cl-event-loop", f"L{top_loop}")
+    expect(page.locator(".cl-events")).to_contain_text("match")
+    _log_settles(page, "loops", f"L{top_loop}", ",")
+    loops = items.evaluate_all("els => els.map(e => e.dataset.loops.split(','))")
+    assert loops and all(f"L{top_loop}" in ls for ls in loops), loops[:5]
+    page.get_by_role("button", name="clear filters").click()
+
+    # -- who lost what: the flows of the loss book, largest first; a click filters the log
+    flows = page.locator(".cl-flow")
+    expect(flows.first).to_be_visible()
+    book["source"] = book["debtor"].where(book["debtor"] != "", "risk transfer (protection)")
+    sums = book.groupby(["source", "holder_category"])["amount_usd_bn"].sum()
+    top_source, top_holder = sums.abs().idxmax()
+    expect(flows.first).to_have_attribute("data-source", top_source)
+    expect(flows.first).to_have_attribute("data-holder", top_holder)
+    expect(flows.first.locator(".cl-flow-total")).to_have_text(usd_bn(float(sums[(top_source, top_holder)])))
+    flows.first.locator(".cl-flow-name").click()
+    expect(page.locator(".cl-event-firm .v-select__selection")).to_have_text(top_source)
+    _log_settles(page, "firms", top_source, "|")
+    firms = items.evaluate_all("els => els.map(e => e.dataset.firms.split('|'))")
+    assert firms and all(top_source in f for f in firms), firms[:5]
+    segment = page.locator(f".cl-flow-seg[data-loop='L{top_loop}']").first
+    segment.click()
+    expect(page.locator(".cl-event-loop .v-select__selection")).to_have_text(f"L{top_loop}")
+    _log_settles(page, "loops", f"L{top_loop}", ",")
+    loops = items.evaluate_all("els => els.map(e => e.dataset.loops.split(','))")
+    assert all(f"L{top_loop}" in ls for ls in loops), loops[:5]
+    page.get_by_role("button", name="clear filters").click()
+
+    # -- the network: hover shows exposures and DebtRank, a click selects the firm and its series
+    node = page.locator(".cl-node[data-name='Oracle']")
+    node.hover()
+    tip = node.locator(".cl-node-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("DebtRank")
+    expect(tip).to_contain_text("owes")
+    node.click()
+    expect(page.locator(".cl-firm-select .v-select__selection")).to_have_text("Oracle")
+    expect(page.locator(".cl-firm-series[data-firm='Oracle']")).to_be_visible()
+    expect(page.locator(".cl-firm-series .cl-spark-cell")).to_have_count(6)
+    expect(page.locator(".cl-balance-sheet")).to_contain_text("Oracle at")
+
+    # -- the twin: a named counterfactual, and the DiD over seeds in the background
+    _pick(page, "cl-counterfactual", "no_deals")
+    expect(page.locator(".cl-counterfactual-removes")).to_contain_text(
+        counterfactuals.COUNTERFACTUALS["no_deals"].removes[:40]
+    )
+    expect(page.locator(".cl-story-sentence[data-kind='twin']")).to_contain_text("(no_deals)")
+    expect(page.locator(".cl-flow-versus")).to_contain_text("no_deals")
+    page.get_by_role("button", name="Run the DiD over seeds").click()
+    expect(page.locator(".cl-did-progress")).to_be_visible(timeout=10_000)
+    _pick(page, "cl-event-kind", "default")  # the page answers while the seeds run
+    expect(page.locator(".cl-events")).to_contain_text("match")
+    expect(page.locator(".cl-did-table")).to_be_visible(timeout=180_000)
+    # the same DiD as `run.py amplify` computes it (the no-shock arm is the baseline scenario here)
+    config = {"scenario": scenario, "overrides": {}, "counterfactual": "no_deals"}
+    rows = [
+        {"seed": t.seed, "arm": t.arm, "counterfactual": t.counterfactual, **amplify.run_arm(config, t)}
+        for t in amplify.tasks([1, 2, 3, 4, 5])
+    ]
+    expected = amplify.summarise(rows)["cumulative_capex_lost_usd_bn"]["did"]
+    row = page.locator(".cl-did-table tr[data-metric='cumulative_capex_lost_usd_bn']")
+    expect(row.locator(".cl-did-mean")).to_have_text(fmt(expected["mean"], 3))
+    expect(page.locator(".cl-did-line")).to_contain_text("Difference-in-differences")
+
+    # -- above the fold at 1600x1000: the story and the key charts
+    page.locator(".cl-story").scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(tmp_path / "ui_story_1600x1000.png"))
+    assert _in_view(page.locator(".cl-story-strip").bounding_box()), page.locator(
+        ".cl-story-strip"
+    ).bounding_box()
+    for key in KEY_CHARTS:
+        box = page.locator(f"img.cl-chart-{key}").bounding_box()
+        assert _in_view(box), f"{key} is not within the window: {box}"

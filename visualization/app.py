@@ -24,14 +24,47 @@ import solara  # noqa: E402
 import solara.server.settings  # noqa: E402
 from mesa.visualization.utils import force_update  # noqa: E402
 
+from economy.counterfactuals import DEFAULT as COUNTERFACTUAL  # noqa: E402
 from visualization import live  # noqa: E402
 from visualization.controls import SettingsPanel  # noqa: E402
 from visualization.panels import ExportPanel, LivePanels  # noqa: E402
 
 CSS = """
-.cl-story { font-size: 0.92em; padding: 2px 2px 6px 2px; color: #333; white-space: nowrap; overflow: hidden;
+.cl-story { font-size: 0.92em; padding: 2px 2px 2px 2px; color: #333; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; }
 .cl-story b { color: #111; }
+.cl-story-why { font-size: 0.8em; line-height: 1.3; color: #333; padding: 0 2px 4px 2px; display: flex;
+  flex-wrap: wrap; gap: 0 10px; }
+.cl-story-link { cursor: pointer; border-bottom: 1px dotted #1f5fa8; color: #1f3f78; }
+.cl-story-link:hover, .cl-story-link:focus { background: #eef4ff; }
+.cl-flow { display: grid; grid-template-columns: minmax(120px, 40%) 1fr 56px; gap: 6px; align-items: center;
+  font-size: 0.8em; padding: 1px 2px; cursor: pointer; border-bottom: 1px solid #f3f3f3; }
+.cl-flow:hover { background: #f5f8ff; }
+.cl-flow-name { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.cl-flow-bar { display: flex; height: 14px; background: #fafafa; }
+.cl-flow-seg { display: inline-block; height: 14px; color: white; font-size: 9px; line-height: 14px;
+  text-align: center; overflow: hidden; cursor: pointer; }
+.cl-flow-seg:hover { outline: 2px solid #111; }
+.cl-flow-legend { font-size: 0.75em; color: #444; margin-top: 4px; display: flex; flex-wrap: wrap; gap: 2px 10px; }
+.cl-flow-key i { display: inline-block; width: 12px; height: 8px; margin-right: 3px; }
+.cl-flow-twin { margin-top: 6px; }
+.cl-did-table td, .cl-did-table th { font-size: 0.95em; }
+.cl-did-sig td { font-weight: 600; }
+.cl-answer { grid-template-columns: minmax(0, 1fr) minmax(340px, 520px); }
+.cl-network-box { position: relative; }
+.cl-hotspots { position: absolute; inset: 0; pointer-events: none; }
+.cl-hotspots .cl-node { pointer-events: auto; }
+.cl-node { position: absolute; transform: translate(-50%, -50%); aspect-ratio: 1; border-radius: 50%; }
+.cl-node-firm { cursor: pointer; }
+.cl-node:hover, .cl-node:focus { outline: 2px solid rgba(0, 0, 0, 0.35); }
+.cl-node-tip { display: none; position: absolute; left: 100%; top: 50%; z-index: 5; background: #fffff4;
+  border: 1px solid #bbb; border-radius: 3px; padding: 3px 6px; font-size: 11px; white-space: pre; color: #111;
+  pointer-events: none; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.2); }
+.cl-node:hover .cl-node-tip, .cl-node:focus .cl-node-tip { display: block; }
+.cl-spark-grid { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 2px 8px;
+  margin: 4px 0 6px 0; }
+.cl-spark { width: 100%; height: 46px; display: block; }
+.cl-firm-series-head { font-size: 0.85em; margin-top: 4px; }
 .cl-main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(300px, 340px);
   grid-template-areas: "amp amp" "key log" "more more"; gap: 6px 10px; }
 .cl-charts-panel { display: contents; }
@@ -45,8 +78,8 @@ CSS = """
 .cl-events { display: flex; flex-direction: column; min-height: 0; flex: 1 1 auto; }
 .cl-event-log { flex: 1 1 auto; min-height: 0; overflow-y: auto; margin: 4px 0 0 0; padding-left: 0;
   list-style: none; font-size: 0.82em; }
-.cl-event-filters { margin-top: 14px; }
-.cl-event-filters .v-input { max-width: 150px; }
+.cl-event-filters { margin-top: 14px; display: grid; grid-template-columns: 1fr 1fr; gap: 0 8px; }
+.cl-ev-loop { font-size: 0.85em; color: #5a4100; background: #fff4cc; border-radius: 6px; padding: 0 4px; }
 @media (max-width: 1200px) {
   .cl-main { grid-template-columns: minmax(0, 1fr); grid-template-areas: "amp" "key" "log" "more"; }
   .cl-main > .cl-events-card { height: 420px; min-height: 0; }
@@ -134,9 +167,10 @@ def RunView(
     play_interval: solara.Reactive[int],
     render_interval: solara.Reactive[int],
     pool: dict,
+    counterfactual: solara.Reactive[str],
 ):
     """One run (keyed by the settings' generation: new settings mount a fresh RunView, controller included)."""
-    first = solara.use_memo(lambda: live.LiveRun(config, twin.value), [])
+    first = solara.use_memo(lambda: live.LiveRun(config, twin.value, counterfactual.value), [])
     run = solara.use_reactive(first)  # Mesa's Reset replaces run.value with LiveRun(**model_parameters)
 
     def retire_on_unmount():
@@ -152,8 +186,15 @@ def RunView(
             force_update()
 
     solara.use_effect(sync_twin, [twin.value])
-    model_parameters = {"config": config, "twin": twin.value}
-    LivePanels(run, model_parameters, twin, selected, play_interval, render_interval, pool)
+
+    def sync_counterfactual():
+        if run.value.counterfactual != counterfactual.value:
+            run.value.set_counterfactual(counterfactual.value)
+            force_update()
+
+    solara.use_effect(sync_counterfactual, [counterfactual.value])
+    model_parameters = {"config": config, "twin": twin.value, "counterfactual": counterfactual.value}
+    LivePanels(run, model_parameters, twin, selected, play_interval, render_interval, pool, counterfactual)
     ExportPanel(run.value)  # outside LivePanels: it needs no re-render each quarter
 
 
@@ -166,6 +207,7 @@ def Page():
     play_interval = solara.use_reactive(100)
     render_interval = solara.use_reactive(1)
     pool = solara.use_memo(dict, [])  # this session's spare figures, reused by its next run
+    counterfactual = solara.use_reactive(COUNTERFACTUAL)
     s = state.value
     firm_names = solara.use_memo(lambda: firm_names_of(initial.config), [])
 
@@ -188,7 +230,9 @@ def Page():
             classes=["cl-settings-warning"],
             dense=True,
         )
-    RunView(s.config, twin, selected, play_interval, render_interval, pool).key(f"run-{s.generation}")
+    RunView(s.config, twin, selected, play_interval, render_interval, pool, counterfactual).key(
+        f"run-{s.generation}"
+    )
 
 
 def firm_names_of(config: live.RunConfig) -> list[str]:

@@ -70,10 +70,16 @@ def slider_step(s: ParamSpec, *values: Any) -> float:
     def fits(st: float) -> bool:
         return all(abs((p - lo) / st - round((p - lo) / st)) < 1e-6 for p in points)
 
+    round_step = step
     for _ in range(12):
         if fits(step) or step < 1e-9:
             break
         step /= 10.0
+    if not fits(step) and s.type is not int:
+        # no round step lands on the default (a share computed from other figures, e.g. 39.75/139): a step of
+        # about the round size that divides the distance from the low end to the default exactly
+        gap = float(s.default) - lo
+        step = gap / max(round(gap / round_step), 1) if gap > 0 else round_step
     if s.type is int:
         step = max(1.0, round(step))
     return step

@@ -8,6 +8,7 @@ schema's message, while every other valid entry goes on to the run.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import tempfile
 import threading
@@ -17,9 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
+
+from accounting.contracts import IS_DEBT, Status
+from economy import counterfactuals
 from economy.metrics import quarter_metrics
 from economy.model import CreditLoopModel
-from economy.runner import without_circular
 from params.loader import (
     ParameterError,
     Scenario,
@@ -315,8 +319,14 @@ class LiveRun:
     stops and ``error`` says why.
     """
 
-    def __init__(self, config: RunConfig, twin: bool = True):
+    _serials = itertools.count(1)
+
+    def __init__(self, config: RunConfig, twin: bool = True, counterfactual: str = counterfactuals.DEFAULT):
+        self.serial = next(LiveRun._serials)  # which run the page shows (data-run): tests wait for a new one
         self.config = config
+        self.counterfactual = (
+            counterfactual if counterfactual in counterfactuals.COUNTERFACTUALS else "vendor_deals_off"
+        )
         self.error: str | None = None
         self.twin_error: str | None = None
         self.retired = False
@@ -333,6 +343,10 @@ class LiveRun:
         self._shown.set()
         self.main: CreditLoopModel | None = self._build(config.params, "the model")
         self.main_opening = opening_metrics(self.main)  # before any step: the books as they open
+        # per-firm series of the run (quarter -1 = the opening books), for the firm panel
+        self.firm_history: dict[str, dict[str, list[float]]] = {}
+        self.history_quarters: list[int] = []
+        self._record_firms()
         self.twin_opening: dict[str, float] | None = None
         if twin:
             self.set_twin(True)
@@ -372,8 +386,25 @@ class LiveRun:
                 log.warning("model step failed: %s", traceback.format_exc())
                 self.error = f"the model stopped in {self.label}: {type(err).__name__}: {err}"
                 return
+            self._record_firms()
             self._catch_up_twin()
             self.step_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _record_firms(self) -> None:
+        """Append this quarter's cash, debt on and off balance sheet, equity, spread and DebtRank of every firm."""
+        m = self.main
+        if m is None:
+            return
+        try:
+            rows = firm_rows(m)
+        except Exception:  # only for the firm panel: never stop the run for it
+            log.warning("firm series: %s", traceback.format_exc())
+            return
+        self.history_quarters.append(int(m.steps) - 1)
+        for name, row in rows.items():
+            h = self.firm_history.setdefault(name, {k: [] for k in FIRM_SERIES})
+            for k in FIRM_SERIES:
+                h[k].append(row[k])
 
     def _catch_up_twin(self) -> None:
         twin = self.twin
@@ -405,9 +436,27 @@ class LiveRun:
             if self.twin is not None or self.main is None:
                 return
             self.twin_error = None
-            self.twin = self._build(without_circular(self.config.params), "the twin")
+            self.twin = self._build(
+                counterfactuals.apply(self.config.params, self.counterfactual), "the twin"
+            )
             self.twin_opening = opening_metrics(self.twin)  # before it catches up
             self._catch_up_twin()
+
+    def set_counterfactual(self, name: str) -> None:
+        """Show counterfactual ``name`` in the twin (rebuilt and caught up when the twin is on)."""
+        if name not in counterfactuals.COUNTERFACTUALS:
+            raise ValueError(f"unknown counterfactual {name!r}")
+        with self.lock:
+            if name == self.counterfactual:
+                return
+            self.counterfactual = name
+            if self.twin is not None or self.twin_error is not None:
+                self.twin = None
+                self.set_twin(True)
+
+    @property
+    def counterfactual_text(self) -> str:
+        return counterfactuals.COUNTERFACTUALS[self.counterfactual].removes
 
     # -- reading ----------------------------------------------------------------------------------------------
     @property
@@ -432,3 +481,45 @@ class LiveRun:
         if self.main is not None and not self.main.running:
             return "finished"
         return "running" if self.quarters_done else "ready"
+
+
+FIRM_SERIES = ("cash", "debt_on_bs", "debt_off_bs", "equity", "spread_bp", "debtrank")
+FIRM_SERIES_LABELS = {
+    "cash": "cash, USD bn",
+    "debt_on_bs": "debt on balance sheet, USD bn",
+    "debt_off_bs": "debt off balance sheet, USD bn",
+    "equity": "book equity, USD bn",
+    "spread_bp": "credit spread, bp",
+    "debtrank": "DebtRank (share of system equity)",
+}
+
+
+def firm_rows(model: CreditLoopModel) -> dict[str, dict[str, float]]:
+    """Each firm's cash, debt on and off its balance sheet (its SPV facilities and the debt of project companies
+    it sponsors count as off), book equity, credit spread (bp) and DebtRank, from the books as they stand."""
+    c, ledger = model.ledger.contracts, model.ledger
+    n = ledger.n_parties
+    debt = (c.view("status") == Status.ACTIVE) & IS_DEBT[c.view("kind")]
+    off = c.view("off_balance_sheet").astype(bool)
+    principal, debtor = c.view("principal"), c.view("debtor")
+    on_bs = np.bincount(debtor[debt & ~off], principal[debt & ~off], n)
+    off_bs = np.bincount(debtor[debt & off], principal[debt & off], n)
+    pc = model.project_company
+    if pc is not None and getattr(pc, "sponsor", None) is not None:
+        off_bs[pc.sponsor.party] += on_bs[pc.party] + off_bs[pc.party]
+    ranks = model.debtrank_cache
+    out = {}
+    for f in model.firms:
+        try:
+            spread = float(f.credit_spread) * 1e4
+        except Exception:
+            spread = float("nan")
+        out[f.name] = {
+            "cash": float(ledger.cash[f.party]),
+            "debt_on_bs": float(on_bs[f.party]),
+            "debt_off_bs": float(off_bs[f.party]),
+            "equity": float(f.equity),
+            "spread_bp": spread,
+            "debtrank": float(ranks[f.party]) if f.party < len(ranks) else float("nan"),
+        }
+    return out

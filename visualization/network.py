@@ -1,11 +1,13 @@
 """The financing network: firms as nodes, contracts as edges, drawn with matplotlib on a cached networkx layout.
 
-* nodes: firms (and the parts of the outside world that hold contracts), area ~ value (market value for listed
-  firms, book equity for funds and banks), colour by type; a firm that has defaulted is red, one in default now
-  or liquidated is crossed out;
+* nodes: firms (and the parts of the outside world that hold contracts), area ~ DebtRank (the share of the
+  agents' equity lost if the firm defaults, economy/systemic.py), colour by type; a firm that has defaulted is
+  red, one in default now or liquidated is crossed out;
 * edges: contracts aggregated per (creditor, debtor, kind), drawn from creditor to debtor (who is owed -> who
-  owes), width ~ exposure, colour = contract type; contracts in a circular loop (L1-L10) have a gold halo and
-  their loop ids; defaulted or terminated contracts are dashed.
+  owes), width ~ exposure, colour = the circular loop (L1-L10) of the contracts (grey: none), with the loop ids;
+  defaulted or terminated contracts are dashed. The legend names every colour and line style.
+* labels are placed so that they overlap neither each other nor the nodes where there is room; the page lays
+  one hover/click spot over each node (``hotspots``): its exposures and DebtRank, and a click selects the firm.
 
 The layout is computed once per set of parties (``functools.lru_cache``) and every frame is blitted (see
 :mod:`visualization.charts`), so redrawing costs a few milliseconds.
@@ -27,12 +29,13 @@ from matplotlib.lines import Line2D
 from accounting.contracts import DEBT_KIND_CODES, HAS_NOTIONAL, Kind, Status
 from visualization.style import (
     DEFAULT_COLOR,
-    KIND_COLORS,
     KIND_LABELS,
-    LOOP_COLOR,
+    LOOP_COLORS,
+    LOOP_NAMES,
     RENDER_LOCK,
     TYPE_COLORS,
     png_rgb,
+    usd_bn,
 )
 
 VALUE_KINDS = (Kind.EQUITY_STAKE, Kind.WARRANT, Kind.RISK_TRANSFER, Kind.EQUITY_SHORT)
@@ -128,6 +131,7 @@ class Node:
     value: float
     defaulted: bool  # has defaulted at some point (red)
     crossed: bool  # in default now, or liquidated
+    debtrank: float = 0.0  # the share of the agents' equity lost if it defaults (0 for the outside world)
 
 
 def nodes(model, edges: list[Edge], parties: np.ndarray | None = None) -> list[Node]:
@@ -137,22 +141,26 @@ def nodes(model, edges: list[Edge], parties: np.ndarray | None = None) -> list[N
     ledger = model.ledger
     out: list[Node] = []
     groups: dict[int, list] = {}
+    ranks = getattr(model, "debtrank_cache", None)
     for f in model.firms:
         value = f.valuation if f.listed and f.valuation > 0 else max(f.equity, 0.0)
+        rank = float(ranks[f.party]) if ranks is not None and f.party < len(ranks) else 0.0
+        rank = rank if math.isfinite(rank) else 0.0
         defaulted = bool(ledger.defaulted[f.party] or f.in_default or f.liquidated)
         crossed = bool(f.in_default or f.liquidated)
         node_id = int(parties[f.party])
         if node_id < 0:
-            g = groups.setdefault(node_id, [f.type_label, 0, 0.0, 0, 0])
+            g = groups.setdefault(node_id, [f.type_label, 0, 0.0, 0, 0, 0.0])
             g[1] += 1
             g[2] += float(value)
             g[3] += defaulted
             g[4] += crossed
+            g[5] = max(g[5], rank)
             continue
-        out.append(Node(f.party, f.name, f.type_label, float(value), defaulted, crossed))
-    for node_id, (type_label, n, value, n_defaulted, n_crossed) in sorted(groups.items(), reverse=True):
+        out.append(Node(f.party, f.name, f.type_label, float(value), defaulted, crossed, rank))
+    for node_id, (type_label, n, value, n_defaulted, n_crossed, rank) in sorted(groups.items(), reverse=True):
         name = f"{n} synthetic {type_label}s" + (f" ({n_defaulted} defaulted)" if n_defaulted else "")
-        out.append(Node(node_id, name, type_label, value, n_defaulted > 0, n_crossed == n))
+        out.append(Node(node_id, name, type_label, value, n_defaulted > 0, n_crossed == n, rank))
     shown = {n.party for n in out}
     world = sorted({p for e in edges for p in (e.creditor, e.debtor)} - shown)
     out += [Node(p, ledger.names[p], "world", 0.0, False, False) for p in world if p >= 0]
@@ -234,51 +242,66 @@ class NetworkView:
         self.fig.text(
             0.01,
             0.948,
-            "arrows: creditor → debtor (who is owed → who owes) · width ~ exposure · node area ~ value",
+            "arrows: creditor → debtor (who is owed → who owes) · width ~ exposure · node area ~ DebtRank · "
+            "hover a node for its exposures, click it to pick the firm",
             fontsize=7,
             va="top",
             color="#444444",
         )
-        handles = [Line2D([], [], color=KIND_COLORS[k], lw=3) for k in Kind]
-        labels = [KIND_LABELS[k] for k in Kind]
+        handles = [Line2D([], [], color=LOOP_COLORS[k], lw=3) for k in range(1, 11)]
+        labels = [f"L{k} {LOOP_NAMES.get(k, '')}".strip() for k in range(1, 11)]
         handles += [
-            Line2D([], [], color=LOOP_COLOR, lw=6, alpha=0.5),
+            Line2D([], [], color=LOOP_COLORS[0], lw=3),
+            Line2D([], [], color="#555555", lw=2, ls="-"),
+            Line2D([], [], color="#555555", lw=1, ls="--"),
             Line2D(
                 [], [], marker="o", ls="", markerfacecolor=DEFAULT_COLOR, markeredgecolor="k", markersize=8
             ),
             Line2D([], [], marker="x", ls="", color="k", markersize=8, mew=2),
         ]
-        labels += ["circular loop (L1–L10)", "has defaulted", "in default / liquidated"]
+        labels += [
+            "in no loop",
+            "solid: active contract",
+            "dashed: defaulted / terminated",
+            "has defaulted",
+            "in default / liquidated",
+        ]
         self.fig.legend(
             handles,
             labels,
             loc="center left",
             bbox_to_anchor=(0.745, 0.45),
-            fontsize=7,
+            fontsize=6.5,
             ncol=1,
             frameon=False,
             handlelength=1.8,
-            title="contracts",
+            title="edges by loop",
             title_fontsize=8,
         )
         self._background = None
         self.value_ref: float | None = None
         self._made = False
-        self.label_offset: dict[int, float] | None = None
         self.full_draws = 0
+        self.rank_ref = 0.0  # the largest DebtRank of the run so far: node areas are relative to it
+        self.hotspots: list[
+            dict
+        ] = []  # one per node drawn: name, centre and radius as fractions of the image
+        self._placed: tuple | None = None  # (key, label centres) of the last label placement
 
     def reset(self) -> NetworkView:
         """Ready for a new run: node sizes and label places are set again from its first quarter. The
         background (title and legend) stays valid."""
         self.value_ref = None
-        self.label_offset = None
+        self.rank_ref = 0.0
+        self._placed = None
         return self
 
-    def _node_size(self, value: float, world: bool) -> float:
-        if world:
-            return 150.0
-        ref = self.value_ref or 1.0
-        return float(np.clip(90.0 + 1900.0 * math.sqrt(max(value, 0.0) / ref), 90.0, 2600.0))
+    def _node_size(self, node: Node) -> float:
+        if node.type_label == "world":
+            return 110.0
+        ref = self.rank_ref
+        share = node.debtrank / ref if ref > 0 else 0.0
+        return float(np.clip(120.0 + 2000.0 * math.sqrt(max(share, 0.0)), 120.0, 2200.0))
 
     def _radius(self, size_pt2: float) -> float:
         """Marker radius in data units (scatter sizes are in points²)."""
@@ -292,9 +315,7 @@ class NetworkView:
             return
         ax = self.ax
         kw = {"animated": True}
-        self.halo = ax.add_collection(
-            LineCollection([], colors=LOOP_COLOR, alpha=0.45, capstyle="round", **kw)
-        )
+        self.halo = ax.add_collection(LineCollection([], alpha=0.45, capstyle="round", **kw))
         self.solid = ax.add_collection(LineCollection([], linestyles="-", alpha=0.85, **kw))
         self.dashed = ax.add_collection(LineCollection([], linestyles="--", alpha=0.85, **kw))
         self.heads = ax.add_collection(PolyCollection([], edgecolors="none", alpha=0.9, **kw))
@@ -368,13 +389,10 @@ class NetworkView:
     def render(self, model, selected: str | None = None, label: str = "") -> bytes:
         with RENDER_LOCK:
             parties = display_parties(model)
-            edges = aggregate_edges(model, parties)
+            edges = self.edges = aggregate_edges(model, parties)
             node_list = nodes(model, edges, parties)
             pos = layout(tuple((n.party, n.type_label) for n in node_list))
-            if self.value_ref is None:
-                self.value_ref = (
-                    max((n.value for n in node_list if n.type_label != "world"), default=1.0) or 1.0
-                )
+            self.rank_ref = max(self.rank_ref, max((n.debtrank for n in node_list), default=0.0))
             if self._background is None:
                 self.canvas.draw()
                 self._background = self.canvas.copy_from_bbox(self.fig.bbox)
@@ -382,7 +400,7 @@ class NetworkView:
             else:
                 self.canvas.restore_region(self._background)
             self._artists()
-            drawn, sprites = self._update(edges, node_list, pos, selected)
+            drawn, sprites, sizes = self._update(edges, node_list, pos, selected)
             for artist in drawn:
                 self.ax.draw_artist(artist)
             pixels = np.array(self.canvas.buffer_rgba())  # uint8 RGBA copy; labels are pasted into it
@@ -390,14 +408,104 @@ class NetworkView:
             for sprite, xy, anchor in sprites:
                 px, py = to_px(xy)
                 self._paste(pixels, sprite, px, py, anchor)
+            w, h = self.canvas.get_width_height()
+            centres = to_px(np.array([pos[n.party] for n in node_list]))
+            radii = [math.sqrt(sizes[n.party]) / 2 * self.fig.dpi / 72.0 for n in node_list]
+            labels = [
+                self._sprite(
+                    n.name,
+                    size=7.0 if n.type_label == "world" else 8.0,
+                    bold=n.name == selected,
+                    color="#555555" if n.type_label == "world" else "#111111",
+                    alpha=0.7,
+                )
+                for n in node_list
+            ]
+            for sprite, (px, py) in zip(
+                labels, self._label_places(node_list, centres, radii, labels), strict=True
+            ):
+                self._paste(pixels, sprite, px, py)
+            self.hotspots = [
+                {
+                    "name": n.name,
+                    "party": n.party,
+                    "type": n.type_label,
+                    "x": float(cx / w),
+                    "y": float(1.0 - cy / h),
+                    "r": float(max(r, 7.0) / w),
+                    "debtrank": n.debtrank,
+                    "defaulted": n.defaulted,
+                }
+                for n, (cx, cy), r in zip(node_list, centres, radii, strict=True)
+            ]
             if label:
                 w, h = self.canvas.get_width_height()
                 sprite = self._sprite(label, size=11, bold=True, face="white", alpha=0.0)
                 self._paste(pixels, sprite, w - sprite[1].shape[1] / 2 - 8, h - sprite[1].shape[0] / 2 - 6)
             return png_rgb(pixels)
 
+    def _label_places(self, node_list, centres, radii, labels) -> list[tuple[float, float]]:
+        """Label centres (display pixels) that overlap neither each other nor any node where there is room: each
+        label tries places around its node (below, above, right, left, then the corners) and takes the first
+        free one, else the least covered. The result is kept while the nodes keep their places and sizes."""
+        key = tuple((n.party, round(float(r))) for n, r in zip(node_list, radii, strict=True))
+        if self._placed is not None and self._placed[0] == key:
+            return self._placed[1]
+        w, h = self.canvas.get_width_height()
+        ax_box = self.ax.get_window_extent()
+        discs = [
+            (float(x) - r, float(y) - r, float(x) + r, float(y) + r)
+            for (x, y), r in zip(centres, radii, strict=True)
+        ]
+        placed: list[tuple[float, float, float, float]] = []
+        out: list[tuple[float, float] | None] = [None] * len(node_list)
+
+        def cover(box, own: int) -> float:
+            x0, y0, x1, y1 = box
+            area = 0.0
+            for j, (a0, b0, a1, b1) in enumerate([*discs, *placed]):
+                if j == own:
+                    continue
+                dx, dy = min(x1, a1) - max(x0, a0), min(y1, b1) - max(y0, b0)
+                if dx > 0 and dy > 0:
+                    area += dx * dy
+            if x0 < 0 or y0 < 0 or x1 > min(w, ax_box.x1 + 4) or y1 > h:
+                area += 1e6  # off the drawing or under the legend
+            return area
+
+        order = sorted(range(len(node_list)), key=lambda i: -radii[i])
+        for i in order:
+            (x, y), r = centres[i], radii[i]
+            lw, lh = labels[i][1].shape[1], labels[i][1].shape[0]
+            gap = r + 2.0
+            candidates = [
+                (x, y - gap - lh / 2),
+                (x, y + gap + lh / 2),
+                (x + gap + lw / 2, y),
+                (x - gap - lw / 2, y),
+                (x + gap * 0.7 + lw / 2, y - gap * 0.7 - lh / 2),
+                (x - gap * 0.7 - lw / 2, y - gap * 0.7 - lh / 2),
+                (x + gap * 0.7 + lw / 2, y + gap * 0.7 + lh / 2),
+                (x - gap * 0.7 - lw / 2, y + gap * 0.7 + lh / 2),
+                (x, y - gap - 1.6 * lh),
+                (x, y + gap + 1.6 * lh),
+            ]
+            best, best_cover = candidates[0], math.inf
+            for cx, cy in candidates:
+                box = (cx - lw / 2, cy - lh / 2, cx + lw / 2, cy + lh / 2)
+                c = cover(box, i)
+                if c < best_cover:
+                    best, best_cover = (cx, cy), c
+                if c == 0:
+                    break
+            cx, cy = best
+            placed.append((cx - lw / 2, cy - lh / 2, cx + lw / 2, cy + lh / 2))
+            out[i] = (float(cx), float(cy))
+        self._placed = (key, out)
+        return out
+
     def _update(self, edges: list[Edge], node_list: list[Node], pos, selected: str | None) -> list:
-        sizes = {n.party: self._node_size(n.value, n.type_label == "world") for n in node_list}
+        sizes = {n.party: self._node_size(n) for n in node_list}
         radius = {p: self._radius(s) for p, s in sizes.items()}
         by_pair: dict[tuple[int, int], int] = {}  # parallel edges of one pair fan out
         lines: dict[bool, tuple[list, list, list]] = {False: ([], [], []), True: ([], [], [])}
@@ -413,14 +521,13 @@ class NetworkView:
             curve = _trim(_curve(p0, p1, 0.08 + 0.06 * rank), radius[e.creditor], radius[e.debtor] + 0.01)
             width = 1.0 if e.broken else edge_width(e.exposure)
             segs, cols, wids = lines[e.broken]
+            color = LOOP_COLORS[e.loops[0] if e.loops else 0]
             segs.append(curve)
-            cols.append(KIND_COLORS[e.kind])
+            cols.append(color)
             wids.append(width)
             heads.append(_arrowhead(curve, 0.035 + 0.004 * width))
-            head_colors.append(KIND_COLORS[e.kind])
+            head_colors.append(color)
             if e.loops and not e.broken:
-                halos.append(curve)
-                halo_widths.append(width + 6.0)
                 loop_labels.setdefault(e.loops, curve[len(curve) // 2])
         self.halo.set_segments(halos)
         self.halo.set_linewidths(halo_widths or [1.0])
@@ -452,21 +559,38 @@ class NetworkView:
         crossed = [i for i, n in enumerate(node_list) if n.crossed]
         self.crosses.set_offsets(xy[crossed] if crossed else np.empty((0, 2)))
         self.crosses.set_sizes([sizes[node_list[i].party] * 0.6 for i in crossed] or [1.0])
-        if self.label_offset is None:  # fixed label positions: under each node as big as it started
-            self.label_offset = {n.party: radius[n.party] * 1.1 + 0.02 for n in node_list}
-        for n, (x, y) in zip(node_list, xy, strict=True):
-            off = self.label_offset.get(n.party, radius[n.party] + 0.02)
-            world = n.type_label == "world"
-            sprite = self._sprite(
-                n.name,
-                size=7.0 if world else 8.0,
-                bold=n.name == selected,
-                color="#555555" if world else "#111111",
-                alpha=0.7,
-            )
-            sprites.append((sprite, (float(x), float(y) - off), "top"))
         drawn = [self.halo, self.solid, self.dashed, self.heads, self.markers, self.crosses]
-        return drawn, sprites
+        return drawn, sprites, sizes
+
+
+def node_tips(model, edges: list[Edge], hotspots: list[dict]) -> dict[str, str]:
+    """Per node drawn: its DebtRank and exposures (what it is owed and owes, largest counterparties first)."""
+    names = model.ledger.names
+    owed: dict[int, dict[str, float]] = {}
+    owes: dict[int, dict[str, float]] = {}
+    for e in edges:
+        if e.broken or e.exposure < 0.005:
+            continue
+        owed.setdefault(e.creditor, {}).setdefault(names[e.debtor] if e.debtor >= 0 else "group", 0.0)
+        owed[e.creditor][names[e.debtor] if e.debtor >= 0 else "group"] += e.exposure
+        owes.setdefault(e.debtor, {}).setdefault(names[e.creditor] if e.creditor >= 0 else "group", 0.0)
+        owes[e.debtor][names[e.creditor] if e.creditor >= 0 else "group"] += e.exposure
+
+    def part(book: dict[str, float]) -> str:
+        top = sorted(book.items(), key=lambda kv: -kv[1])[:3]
+        more = "…" if len(book) > 3 else ""
+        return f"{usd_bn(sum(book.values()))} ({', '.join(f'{k} {usd_bn(x)}' for k, x in top)}{more})"
+
+    tips = {}
+    for h in hotspots:
+        p = h["party"]
+        lines = [f"{h['name']} · {h['type']}"]
+        if h["type"] != "world":
+            lines.append(f"DebtRank {h['debtrank']:.4f}" + (" · has defaulted" if h["defaulted"] else ""))
+        lines.append("is owed " + (part(owed[p]) if p in owed else "nothing"))
+        lines.append("owes " + (part(owes[p]) if p in owes else "nothing"))
+        tips[h["name"]] = "\n".join(lines)
+    return tips
 
 
 def edge_table(model, party: int) -> list[dict]:

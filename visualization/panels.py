@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
 import solara
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 from solara.alias import rv as v
 
+from economy.events import quarter_label
 from visualization import export
 from visualization.charts import (
     CHART_KEYS,
@@ -25,11 +27,14 @@ from visualization.charts import (
     chart_set_for,
     chart_set_key,
 )
-from visualization.eventlog import EventLog
+from visualization.eventlog import NO_LOOP, EventLog, LogFilter
+from visualization.firmseries import FirmSeries
 from visualization.live import LiveRun
-from visualization.network import NetworkView, edge_table
+from visualization.lossflow import LossFlowPanel
+from visualization.network import NetworkView, edge_table, node_tips
 from visualization.story import StoryStrip
 from visualization.style import humanize, usd_bn
+from visualization.twin import TwinPanel
 
 
 def quarter_text(run: LiveRun) -> str:
@@ -59,6 +64,7 @@ def RunStatus(run: LiveRun, counter: int):
         unsafe_innerHTML=f"<div class='cl-quarter'>{html.escape(quarter_text(r))}</div>"
         f"<div class='cl-status'>{html.escape(line)}</div>",
         classes=["cl-run-status"],
+        attributes={"data-run": str(r.serial)},
     )
     if r.error:
         solara.Error(r.error, classes=["cl-run-error"])
@@ -90,7 +96,9 @@ def RunToolbar(
                 )
             RunStatus(run.value, counter)
             solara.Switch(
-                label="Twin: same seed, circular financing off", value=twin, classes=["cl-twin-switch"]
+                label=f"Twin: same seed, counterfactual {run.value.counterfactual}",
+                value=twin,
+                classes=["cl-twin-switch"],
             )
             LabelledSlider("Play: pause", play_interval, 0, 1000, 50, "ms")
             LabelledSlider("quarters per frame", render_interval, 1, 8, 1, "")
@@ -116,7 +124,9 @@ def LabelledSlider(label: str, value: solara.Reactive[int], lo: int, hi: int, st
 
 
 # -- charts and amplification -------------------------------------------------------------------------------------
-def amplification_html(amp: Amplification | None, twin_on: bool, circular_on: bool) -> str:
+def amplification_html(
+    amp: Amplification | None, twin_on: bool, circular_on: bool, counterfactual: str = "vendor_deals_off"
+) -> str:
     if not twin_on:
         return (
             "<span class='cl-amp-off'>Twin off: switch it on to run the same seed without circular financing "
@@ -127,7 +137,7 @@ def amplification_html(amp: Amplification | None, twin_on: bool, circular_on: bo
             "<span class='cl-amp-wait'>Twin on: the same seed without circular financing runs beside this run "
             "(dashed in the charts). Amplification ratios appear after the first quarter.</span>"
         )
-    title = "Amplification so far, with ÷ without circular financing:"
+    title = f"This run ÷ its twin ({counterfactual}) so far (ratios of levels; the DiD over seeds is below):"
     if not circular_on:
         title = "Circular financing is off in the settings, so the twin equals the run:"
     chips = "".join(
@@ -138,10 +148,10 @@ def amplification_html(amp: Amplification | None, twin_on: bool, circular_on: bo
 
 
 @solara.component
-def AmplificationStrip(amp: Amplification | None, twin_on: bool, circular_on: bool):
+def AmplificationStrip(amp: Amplification | None, twin_on: bool, circular_on: bool, counterfactual: str):
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=amplification_html(amp, twin_on, circular_on),
+        unsafe_innerHTML=amplification_html(amp, twin_on, circular_on, counterfactual),
         classes=["cl-amplification"],
     )
 
@@ -185,7 +195,7 @@ def ChartsPanel(run: LiveRun, counter: int, pool: dict):
     key_charts, more_charts = chart_order()
     # no box of its own (display: contents): the strip and both grids are placed by the page's grid (.cl-main)
     with solara.Div(classes=["cl-charts-panel"], attributes={"data-render-ms": f"{ms:.0f}"}):
-        AmplificationStrip(amp, has_twin, run.circular_on)
+        AmplificationStrip(amp, has_twin, run.circular_on, run.counterfactual)
         for cls, keys in (("cl-key-charts", key_charts), ("cl-more-charts", more_charts)):
             with solara.Div(classes=["cl-charts", cls]):
                 for key in keys:
@@ -193,6 +203,26 @@ def ChartsPanel(run: LiveRun, counter: int, pool: dict):
 
 
 # -- network and firm ---------------------------------------------------------------------------------------------
+@solara.component_vue("hotspots.vue")
+def HotspotLayer(spots: list, selected: str, event_pick: Callable[[str], None]):
+    """One spot per node over the network image (a Vue template, one widget): hover shows its tip, a click on
+    a firm calls ``event_pick`` with its name."""
+
+
+def hotspot_rows(spots: list[dict], tips: dict[str, str], firms: set[str]) -> list[dict]:
+    return [
+        {
+            "name": s["name"],
+            "firm": s["name"] in firms,
+            "left": f"{100 * s['x']:.2f}%",
+            "top": f"{100 * s['y']:.2f}%",
+            "width": f"{200 * s['r']:.2f}%",
+            "tip": tips.get(s["name"], s["name"]),
+        }
+        for s in spots
+    ]
+
+
 @solara.component
 def NetworkPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | None], pool: dict):
     # one figure per session: reset for each new run (title and legend stay drawn)
@@ -207,17 +237,23 @@ def NetworkPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | Non
 
     def draw():
         if run.main is None:
-            return None, 0.0
+            return None, 0.0, [], {}
         t0 = time.perf_counter()
         with run.lock:
             png = view.render(run.main, sel, run.label if run.quarters_done else "2025Q4 (start)")
-        return png, (time.perf_counter() - t0) * 1000
+            spots = list(view.hotspots)
+            tips = node_tips(run.main, view.edges, spots)
+        return png, (time.perf_counter() - t0) * 1000, spots, tips
 
-    png, ms = solara.use_memo(draw, [run, view, run.quarters_done, sel])
+    png, ms, spots, tips = solara.use_memo(draw, [run, view, run.quarters_done, sel])
+    firms = {f.name for f in run.main.firms} if run.main is not None else set()
     with solara.Card(classes=["cl-network-card"], style={"padding": "4px"}):
         if png is not None:
             with solara.Div(attributes={"data-render-ms": f"{ms:.0f}"}, classes=["cl-network-box"]):
                 solara.Image(png, classes=["cl-network"], width="100%")
+                HotspotLayer(
+                    spots=hotspot_rows(spots, tips, firms), selected=sel or "", event_pick=selected.set
+                )
 
 
 def _table(rows: list[tuple[str, str]], cls: str, bold: set[str] = frozenset()) -> str:
@@ -294,6 +330,7 @@ def FirmPanel(run: LiveRun, counter: int, selected: solara.Reactive[str | None])
     names = solara.use_memo(lambda: [f.name for f in run.main.firms] if run.main is not None else [], [run])
     with solara.Card(classes=["cl-firm"], style={"padding": "8px 12px"}):
         solara.Select("Firm (balance sheet)", values=names, value=selected, classes=["cl-firm-select"])
+        FirmSeries(run, counter, selected.value)
         FirmDetails(run, counter, selected.value)
 
 
@@ -307,6 +344,7 @@ def LivePanels(
     play_interval: solara.Reactive[int],
     render_interval: solara.Reactive[int],
     pool: dict | None = None,
+    counterfactual: solara.Reactive[str] | None = None,
 ):
     """Every panel of a run that changes with the quarter. This component reads Mesa's ``update_counter``
     (bumped by the controller after each step) and hands it to the panels as ``counter``: one subscriber means
@@ -324,19 +362,45 @@ def LivePanels(
         r.frame_shown()
 
     solara.use_effect(frame_done, [counter, r, r.quarters_done])
-    StoryStrip(r, counter)  # the slot for the story strip, at the top
+    own_cf = solara.use_reactive(r.counterfactual)
+    counterfactual = own_cf if counterfactual is None else counterfactual
+    log_filter = solara.use_reactive(LogFilter())
+
+    def pick_sentence(sentence):  # a story sentence: the log goes to its quarter (and firm, loop)
+        flt = LogFilter()
+        if sentence.quarter is not None:
+            flt = flt.with_(quarter=quarter_label(sentence.quarter))
+        if sentence.firm:
+            flt = flt.with_(firm=sentence.firm)
+        if sentence.loop is not None:
+            flt = flt.with_(loop=f"L{sentence.loop}" if sentence.loop else NO_LOOP)
+        log_filter.set(flt)
+
+    def pick_flow(
+        source: str, loop: int | None
+    ):  # a loss flow: the log shows its debtor's events (in that loop)
+        firms = {f.name for f in r.main.firms} if r.main is not None else set()
+        flt = LogFilter(firm=source if source in firms else LogFilter().firm)
+        if loop is not None:
+            flt = flt.with_(loop=f"L{loop}" if loop else NO_LOOP)
+        log_filter.set(flt)
+
+    StoryStrip(r, counter, pick_sentence)  # at the top: where the run stands, what happened and why
     RunToolbar(run, counter, model_parameters, twin, play_interval, render_interval)
     with solara.Div(classes=["cl-main"]):
         # The page receives a render as one widget update per changed widget, sent in the order of this tree and
         # applied one by one: the seven chart PNGs and the network (~300 kB) take the browser a few frames. Put
         # after them (as it used to be), the log showed the new quarter ~100 ms after the first chart did. Put
         # first in the tree (shown beside the charts by the grid), its text arrives, and is shown, with them.
-        EventLog(r, counter)
+        EventLog(r, counter, log_filter)
         ChartsPanel(r, counter, pool)
     with solara.Div(classes=["cl-two"]):
         NetworkPanel(r, counter, selected, pool)
         with solara.Div(classes=["cl-side"]):
             FirmPanel(r, counter, selected)
+    with solara.Div(classes=["cl-two", "cl-answer"]):
+        LossFlowPanel(r, counter, pick_flow)
+        TwinPanel(r, counterfactual)
 
 
 # -- export -------------------------------------------------------------------------------------------------------

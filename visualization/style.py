@@ -135,3 +135,32 @@ def png_rgb(pixels: np.ndarray) -> bytes:
 def canvas_png(canvas: FigureCanvasAgg) -> bytes:
     """The canvas' current pixels as PNG (RGBA as Agg keeps them: no channel copy)."""
     return png_rgb(np.asarray(canvas.buffer_rgba()))
+
+
+# one colour per circular loop (the network's edges, the loss flows); contracts in no loop are grey
+LOOP_COLORS = {
+    0: "#b0b0b0",
+    1: "#76b900",  # Nvidia-OpenAI
+    2: "#c74634",  # Oracle build-out
+    3: "#ed1c24",  # AMD warrants
+    4: "#1f3a93",  # CoreWeave backstop
+    5: "#00a4ef",  # Microsoft-OpenAI
+    6: "#ff9900",  # Amazon-Anthropic
+    7: "#6b4c9a",  # Nvidia-xAI
+    8: "#0668e1",  # Meta SPV
+    9: "#f2b705",  # reflexivity
+    10: "#8c564b",  # risk transfer
+}
+
+LOOP_NAMES = {
+    1: "Nvidia–OpenAI",
+    2: "Oracle build-out",
+    3: "AMD warrants",
+    4: "CoreWeave backstop",
+    5: "Microsoft–OpenAI",
+    6: "Amazon–Anthropic",
+    7: "Nvidia–xAI",
+    8: "Meta SPV",
+    9: "reflexivity",
+    10: "risk transfer",
+}
