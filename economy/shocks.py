@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from economy import marks
+from params.schema import SHOCK_KINDS
 
 if TYPE_CHECKING:
     from economy.model import CreditLoopModel
@@ -99,7 +100,7 @@ def apply(model: CreditLoopModel) -> None:
         model.log(
             "shock",
             "scenario",
-            f"Shock: {s.kind.replace('_', ' ')} of {s.size:+g}"
+            f"Shock: {s.kind.replace('_', ' ')} {s.size:g} ({SHOCK_KINDS[s.kind].unit})"
             + (f" for {s.duration} quarters" if s.duration > 1 else ""),
         )
     m.growth_shift, m.growth_shift_until = effects.growth_shift, q
