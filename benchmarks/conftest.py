@@ -26,6 +26,7 @@ TARGETS = {
     "speedup_vs_reference": (">=", 10.0),
     "ratio_to_numpy_floor": ("<=", 5.0),
     "contracts_cost_exponent": ("<=", 1.2),
+    "lean_vs_datacollector": (">=", 1.5),
 }
 SWEEP_RUNS, SWEEP_CORES = 1000, 2
 
@@ -110,6 +111,9 @@ def summary() -> dict:
             min(v["contracts"] for v in ours.values()),
             max(v["contracts"] for v in ours.values()),
         ]
+    lean, mesa_path = RESULTS.get("run[lean]"), RESULTS.get("run[datacollector]")
+    if lean and mesa_path:
+        out["lean_vs_datacollector"] = mesa_path["min_s"] / lean["min_s"]
     run = RESULTS.get("baseline_run")
     if run:
         out["baseline_run_s"] = run["min_s"]
@@ -157,7 +161,7 @@ def pytest_terminal_summary(terminalreporter, config):
     s = summary()
     tr = terminalreporter
     tr.section("creditloop performance summary")
-    for key in ("speedup_vs_reference", "ratio_to_numpy_floor", "contracts_cost_exponent"):
+    for key in TARGETS:
         if key in s:
             t = s["targets"][key]
             tr.write_line(

@@ -120,6 +120,20 @@ def test_baseline_run(benchmark):
     record("baseline_run", benchmark, quarters=params.run.quarters)
 
 
+@pytest.mark.quick
+@pytest.mark.parametrize("collector", ["datacollector", "lean"])
+def test_run_collector(benchmark, collector):
+    """``run_simulation(baseline)`` with agents' rows, on Mesa's DataCollector path and on the lean path
+    (economy/collect.py), the same seeds; the two run one after the other in one session (ratio in the summary:
+    ``lean_vs_datacollector``)."""
+    _, params = resolve("baseline")
+    seeds = iter(range(1000))
+    benchmark.pedantic(
+        lambda: run_simulation(params, next(seeds), collector=collector), rounds=7, warmup_rounds=1
+    )
+    record(f"run[{collector}]", benchmark, quarters=params.run.quarters)
+
+
 @functools.cache
 def stepping_model(agents: int):
     model = population_model(agents)  # invariants checked every quarter, as in a normal run
