@@ -44,6 +44,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "quick: the benchmarks of `run.py bench --quick` (under a minute)")
     config.addinivalue_line("markers", "bench: performance benchmarks (pytest-benchmark)")
     config.addinivalue_line("markers", "with_gc: run with the garbage collector on, as in real use")
+    config.addinivalue_line("markers", "slow: long benchmarks (the 400-run sweep); -m 'not slow' skips them")
 
 
 def pytest_collection_modifyitems(items):
