@@ -64,3 +64,26 @@ def test_grouped_margin_calls_equal_the_per_debtor_loop():
     assert np.array_equal(
         grouped.ledger.contracts.view("margin_call"), reference.ledger.contracts.view("margin_call")
     )
+
+
+def test_a_single_loss_line_is_written_as_the_array_path_writes_it():
+    from economy import losses
+    from economy.losses import LossKind
+
+    books = []
+    for scalar in (True, False):
+        model = population_model(100, seed=2)
+        wrap = (lambda x: x) if scalar else (lambda x: np.array([x]))
+        for i, amount in enumerate([1.25, 0.0, -3.5, 7]):
+            losses.record(
+                model, wrap(5 + i), wrap(amount), LossKind.WRITE_DOWN, debtor=wrap(9), contract=i, loop=3
+            )
+        books.append(
+            {
+                k: model.loss_book.view(k).copy()
+                for k in ("quarter", "holder", "debtor", "contract", "loop", "kind", "amount")
+            }
+        )
+    assert len(books[0]["amount"]) == 3
+    for k in books[0]:
+        assert books[0][k].dtype == books[1][k].dtype and np.array_equal(books[0][k], books[1][k]), k
