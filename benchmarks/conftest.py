@@ -112,6 +112,12 @@ def summary() -> dict:
             min(v["contracts"] for v in ours.values()),
             max(v["contracts"] for v in ours.values()),
         ]
+    stressed = sorted(
+        (v["agents"], v["min_s"]) for k, v in RESULTS.items() if k.startswith("stressed_quarter[")
+    )
+    exponent = _fit_exponent(stressed)
+    if exponent is not None:
+        out["stressed_quarter_cost_exponent"] = exponent
     lean, mesa_path = RESULTS.get("run[lean]"), RESULTS.get("run[datacollector]")
     if lean and mesa_path:
         out["lean_vs_datacollector"] = mesa_path["min_s"] / lean["min_s"]
