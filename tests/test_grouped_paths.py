@@ -87,3 +87,18 @@ def test_a_single_loss_line_is_written_as_the_array_path_writes_it():
     assert len(books[0]["amount"]) == 3
     for k in books[0]:
         assert books[0][k].dtype == books[1][k].dtype and np.array_equal(books[0][k], books[1][k]), k
+
+
+def test_debtrank_seeds_in_chunks_equal_all_seeds_at_once(monkeypatch):
+    from economy import systemic
+
+    model = population_model(600, seed=4)
+    model.step()
+    model.market.value *= 0.3  # equity falls: distress travels further
+    chunked = systemic.debtranks(model)
+    monkeypatch.setattr(systemic, "SEED_CHUNK", 10**9)
+    at_once = systemic.debtranks(model)
+    monkeypatch.setattr(systemic, "SEED_CHUNK", 37)
+    small = systemic.debtranks(model)
+    assert np.isfinite(at_once).sum() > 600 and (at_once > 0).sum() > 100
+    assert np.array_equal(chunked, at_once, equal_nan=True) and np.array_equal(small, at_once, equal_nan=True)
