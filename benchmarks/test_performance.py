@@ -166,6 +166,11 @@ STRESS = (
 )
 
 
+# The schema caps population.neoclouds at 5,000 firms: with the benchmark mix (40% neoclouds) the largest population
+# is 12,500 synthetic firms (the issue's 30,000 would need wider caps in params/schema.py).
+LARGEST = 12500
+
+
 def stressed_model(agents: int):
     """A population economy two quarters into a bust (GPU life cut to 1.5 years, demand -40%, spreads x2 from
     2026Q1), so the next quarter has defaults to resolve, clearing and covenants to check."""
@@ -177,7 +182,7 @@ def stressed_model(agents: int):
 
 
 @pytest.mark.parametrize(
-    "agents", [1000, 10000, pytest.param(30000, marks=pytest.mark.slow)], ids=lambda a: f"{a}agents"
+    "agents", [1000, 10000, pytest.param(LARGEST, marks=pytest.mark.slow)], ids=lambda a: f"{a}agents"
 )
 def test_stressed_quarter(benchmark, agents):
     """One whole stressed population quarter (2026Q2 of the bust above: decisions, defaults, clearing,
