@@ -26,6 +26,7 @@ TARGETS = {
     "speedup_vs_reference": (">=", 10.0),
     "ratio_to_numpy_floor": ("<=", 5.0),
     "contracts_cost_exponent": ("<=", 1.2),
+    "lean_vs_datacollector": (">=", 1.5),
 }
 SWEEP_RUNS, SWEEP_CORES = 1000, 2
 
@@ -43,6 +44,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "quick: the benchmarks of `run.py bench --quick` (under a minute)")
     config.addinivalue_line("markers", "bench: performance benchmarks (pytest-benchmark)")
     config.addinivalue_line("markers", "with_gc: run with the garbage collector on, as in real use")
+    config.addinivalue_line("markers", "slow: long benchmarks (the 400-run sweep); -m 'not slow' skips them")
 
 
 def pytest_collection_modifyitems(items):
@@ -110,6 +112,15 @@ def summary() -> dict:
             min(v["contracts"] for v in ours.values()),
             max(v["contracts"] for v in ours.values()),
         ]
+    stressed = sorted(
+        (v["agents"], v["min_s"]) for k, v in RESULTS.items() if k.startswith("stressed_quarter[")
+    )
+    exponent = _fit_exponent(stressed)
+    if exponent is not None:
+        out["stressed_quarter_cost_exponent"] = exponent
+    lean, mesa_path = RESULTS.get("run[lean]"), RESULTS.get("run[datacollector]")
+    if lean and mesa_path:
+        out["lean_vs_datacollector"] = mesa_path["min_s"] / lean["min_s"]
     run = RESULTS.get("baseline_run")
     if run:
         out["baseline_run_s"] = run["min_s"]
@@ -157,7 +168,7 @@ def pytest_terminal_summary(terminalreporter, config):
     s = summary()
     tr = terminalreporter
     tr.section("creditloop performance summary")
-    for key in ("speedup_vs_reference", "ratio_to_numpy_floor", "contracts_cost_exponent"):
+    for key in TARGETS:
         if key in s:
             t = s["targets"][key]
             tr.write_line(

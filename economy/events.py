@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -45,8 +45,23 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         cols = ["quarter", "label", "kind", "actor", "counterparty", "amount_usd_bn", "text"]
-        rows = [{**asdict(e), "label": e.label} for e in self.events]
-        return pd.DataFrame(rows, columns=cols)
+        if not self.events:
+            return pd.DataFrame([], columns=cols)
+        ev = self.events
+        quarters = [e.quarter for e in ev]
+        labels = {q: quarter_label(q) for q in set(quarters)}
+        return pd.DataFrame(
+            {
+                "quarter": quarters,
+                "label": [labels[q] for q in quarters],
+                "kind": [e.kind for e in ev],
+                "actor": [e.actor for e in ev],
+                "counterparty": [e.counterparty for e in ev],
+                "amount_usd_bn": [e.amount_usd_bn for e in ev],
+                "text": [e.text for e in ev],
+            },
+            columns=cols,
+        )
 
     def newest_first(self, limit: int = 200) -> list[Event]:
         return self.events[::-1][:limit]

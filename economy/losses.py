@@ -62,6 +62,19 @@ class LossBook(Table):
 
 def record(model: CreditLoopModel, holder, amount, kind: LossKind, *, debtor=-1, contract=-1, loop=0) -> None:
     """Add loss lines (arrays or scalars; zero amounts are skipped)."""
+    if all(isinstance(x, int | float) for x in (holder, amount, debtor, contract, loop)):
+        # one line (most calls, one per written-down contract): written in place, the same values as below
+        if amount != 0:
+            model.loss_book.append(
+                quarter=max(model.quarter, 0),
+                holder=holder,
+                debtor=debtor,
+                contract=contract,
+                loop=loop,
+                kind=int(kind),
+                amount=float(amount),
+            )
+        return
     amount = np.atleast_1d(np.asarray(amount, dtype=float))
     keep = np.abs(amount) > 0
     if not keep.any():

@@ -116,18 +116,27 @@ def _check_collateral(model: CreditLoopModel) -> None:
     call = shortfall[inverse] * c.principal[rows] / np.maximum(secured[inverse], 1e-12)
     tripped = (call > 1e-9) & (c.margin_call[rows] <= 0)
     model.ledger.call_margin(rows, call)  # due at the next settlement
-    for debtor in np.unique(c.debtor[rows[tripped]]):
-        mine = tripped & (c.debtor[rows] == debtor)
+    # one event per debtor that trips: its tripped rows grouped in one stable sort (each group in row order, so
+    # every sum adds what a mask over all rows would, in the same order), not a pass over all rows per debtor
+    hit = np.flatnonzero(tripped)
+    if hit.size == 0:
+        return
+    debtors = c.debtor[rows[hit]]
+    order = np.argsort(debtors, kind="stable")
+    hit, debtors = hit[order], debtors[order]
+    starts = np.flatnonzero(np.r_[True, debtors[1:] != debtors[:-1]])
+    for debtor, mine in zip(debtors[starts].tolist(), np.split(hit, starts[1:]), strict=True):
         mine_cohorts = np.unique(inverse[mine])
         ltv = secured[mine_cohorts].sum() / max(values[mine_cohorts].sum(), 1e-12)
         name = model.ledger.names[debtor]
+        called = call[mine].sum()
         model.log(
             "margin_call",
             name,
-            f"{name} trips the LTV covenant on {int(mine.sum())} GPU-backed loan(s) "
-            f"(LTV {min(ltv, 9.99):.0%}{'+' if ltv > 9.99 else ''}): margin calls of {call[mine].sum():.2f}bn",
+            f"{name} trips the LTV covenant on {mine.size} GPU-backed loan(s) "
+            f"(LTV {min(ltv, 9.99):.0%}{'+' if ltv > 9.99 else ''}): margin calls of {called:.2f}bn",
             "private credit",
-            float(call[mine].sum()),
+            float(called),
         )
 
 

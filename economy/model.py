@@ -33,12 +33,13 @@ from economy import (
 )
 from economy.calibration import calibrate_revenue
 from economy.circularity import CircularityTracker
+from economy.collect import make_collector
 from economy.credit_market import CreditMarket
 from economy.events import EventLog, quarter_label
 from economy.initialisation import build_agents, open_books
 from economy.losses import LossBook
 from economy.market import Market
-from economy.metrics import MODEL_SERIES, quarter_metrics
+from economy.metrics import quarter_metrics
 from economy.opening_deals import scripted_deals
 from economy.population import add_population
 from params.schema import Parameters
@@ -49,25 +50,13 @@ FLOW_EVENTS = frozenset(
      "claim", "impairment", "collateral", "equity", "backstop", "risk_transfer"}
 )  # fmt: skip
 WORLD_NAMES = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
-AGENT_SERIES = {
-    "name": "name",
-    "type": "type_label",
-    "cash": "cash",
-    "debt": "debt",
-    "equity": "equity",
-    "valuation": "valuation",
-    "capex": "capex_q",
-    "revenue": "revenue_q",
-    "in_default": "in_default",
-    "liquidated": "liquidated",
-    "credit_spread": "credit_spread",
-    "debtrank": "debtrank",
-}
 
 
 class CreditLoopModel(mesa.Model):
     """The calibrated AI-financing economy. ``params`` comes from :func:`params.loader.resolve`;
-    ``collect_agents=False`` skips the per-agent series (sweeps that only need model series)."""
+    ``collect_agents=False`` skips the per-agent series (sweeps that only need model series). ``collector``:
+    ``"datacollector"`` (Mesa's DataCollector, which the app reads while it runs) or ``"lean"`` (preallocated
+    arrays, the CLI's and the sweeps' path; economy/collect.py); both give the same frames."""
 
     def __init__(
         self,
@@ -76,6 +65,7 @@ class CreditLoopModel(mesa.Model):
         rng: int | None = None,
         scenario: str = "baseline",
         collect_agents: bool = True,
+        collector: str = "datacollector",
     ):
         super().__init__(rng=rng)
         self.p = params if params is not None else Parameters()
@@ -122,10 +112,7 @@ class CreditLoopModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         self.collect_agents = collect_agents
         self.debtrank_cache = np.full(self.ledger.n_parties, np.nan)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.metrics[k]) for k in MODEL_SERIES},
-            agent_reporters=AGENT_SERIES if collect_agents else {},
-        )
+        self.datacollector = make_collector(collector, self.p.run.quarters, collect_agents)
         self.running = True
 
     # -- registry ---------------------------------------------------------------------------------------------

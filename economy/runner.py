@@ -6,6 +6,7 @@ temporary folder and renamed into place, so an output folder is never left half-
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,18 +28,27 @@ def without_circular(params: Parameters, counterfactual: str = counterfactuals.D
 
 @dataclass
 class RunResult:
+    """One run's tables and summary. ``events`` is built on first use (from the run's event log), so a caller
+    that writes no events table pays nothing for it."""
+
     model_frame: pd.DataFrame
     agent_frame: pd.DataFrame | None
-    events: pd.DataFrame
+    event_source: Any  # the events table, or a function that builds it
     summary: dict[str, Any]
     seed: int
     scenario: str
     circular: bool
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def events(self) -> pd.DataFrame:
+        if callable(self.event_source):
+            self.event_source = self.event_source()
+        return self.event_source
+
 
 def model_frame(model: CreditLoopModel) -> pd.DataFrame:
-    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df = model.datacollector.model_frame().reset_index(drop=True)
     df.insert(0, "label", [quarter_label(int(q)) for q in df["quarter"]])
     df.insert(0, "circular", model.p.circular.circular_financing)
     df.insert(0, "seed", model.seed)
@@ -47,7 +57,7 @@ def model_frame(model: CreditLoopModel) -> pd.DataFrame:
 
 
 def agent_frame(model: CreditLoopModel) -> pd.DataFrame:
-    df = model.datacollector.get_agent_vars_dataframe().reset_index()
+    df = model.datacollector.agent_frame().reset_index()
     df = df.rename(columns={"Step": "step", "AgentID": "agent_id"})
     df.insert(0, "label", [quarter_label(int(s) - 1) for s in df["step"]])
     df.insert(0, "seed", model.seed)
@@ -62,9 +72,14 @@ def run_simulation(
     scenario: str = "baseline",
     agents: bool = True,
     model: CreditLoopModel | None = None,
+    collector: str = "lean",
 ) -> RunResult:
-    """Run to the horizon (``params.run.quarters``) and collect the frames and the summary."""
-    m = model or CreditLoopModel(params, rng=seed, scenario=scenario, collect_agents=agents)
+    """Run to the horizon (``params.run.quarters``) and collect the frames and the summary. ``collector``:
+    ``"lean"`` (preallocated arrays, the default) or ``"datacollector"`` (Mesa's, as the app runs); the same
+    numbers either way (economy/collect.py)."""
+    m = model or CreditLoopModel(
+        params, rng=seed, scenario=scenario, collect_agents=agents, collector=collector
+    )
     while m.running:
         m.step()
     frame = model_frame(m)
@@ -75,7 +90,7 @@ def run_simulation(
     return RunResult(
         frame,
         agent_frame(m) if agents else None,
-        _events(m),
+        functools.partial(_events, m.events, m.scenario_name, m.seed, m.p.circular.circular_financing),
         {**summary(frame), **loss_summary(m)},
         seed,
         scenario,
@@ -84,11 +99,11 @@ def run_simulation(
     )
 
 
-def _events(model: CreditLoopModel) -> pd.DataFrame:
-    ev = model.events.frame()
-    ev.insert(0, "circular", model.p.circular.circular_financing)
-    ev.insert(0, "seed", model.seed)
-    ev.insert(0, "scenario", model.scenario_name)
+def _events(log, scenario: str, seed: int | None, circular: bool) -> pd.DataFrame:
+    ev = log.frame()
+    ev.insert(0, "circular", circular)
+    ev.insert(0, "seed", seed)
+    ev.insert(0, "scenario", scenario)
     return ev
 
 

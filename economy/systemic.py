@@ -57,6 +57,9 @@ def exposures(model: CreditLoopModel) -> sp.csr_array:
     return sp.csr_array((amount[keep], (creditor[keep], debtor[keep])), shape=(n, n))
 
 
+SEED_CHUNK = 256  # DebtRank seeds run together (memory (SEED_CHUNK x agents) instead of (agents x agents))
+
+
 def debtranks(model: CreditLoopModel) -> np.ndarray:
     """DebtRank of every party (NaN for the outside world), from the books as they stand."""
     n = model.ledger.n_parties
@@ -69,5 +72,14 @@ def debtranks(model: CreditLoopModel) -> np.ndarray:
     if not (equity > 0).any():  # no agent has equity left to lose: nothing more can be lost
         out[agents] = 0.0
         return out
-    out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity)
+    if agents.size <= SEED_CHUNK:
+        out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity)
+        return out
+    # Every agent is a seed: all at once, the runs' state would be (agents x agents) dense matrices, 0.8 GB each at
+    # 10,000 firms. Seeds in chunks keep it to (SEED_CHUNK x agents); each run (row) is computed on its own over
+    # the sparse W (zero pushes from other runs' senders add exact zeros), so the numbers are the same.
+    seeds = np.arange(agents.size)
+    out[agents] = np.concatenate(
+        [debtrank(w, equity, seeds=seeds[i : i + SEED_CHUNK]) for i in range(0, seeds.size, SEED_CHUNK)]
+    )
     return out

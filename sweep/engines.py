@@ -1,7 +1,8 @@
 """Where runs execute: in this process, a local process pool, or a Dask cluster, behind one interface.
 
-Every engine takes the same task function (:func:`sweep.worker.execute`), the shared settings and an iterator of
-:class:`~sweep.grid.RunTask`, and yields ``(task, output)`` pairs as runs finish. Only a bounded number of tasks
+Every engine takes the same task function (:func:`sweep.worker.execute`, or :func:`sweep.worker.execute_batch` for
+a :class:`~sweep.worker.Chunk` of runs, as sweeps submit them), the shared settings and an iterator of tasks
+(:class:`~sweep.grid.RunTask` or chunks), and yields ``(task, output)`` pairs as they finish. Only a bounded number of tasks
 is in flight, so memory stays flat however large the sweep. Results do not depend on the engine: each task
 carries its own seed.
 """
@@ -87,18 +88,28 @@ class LocalEngine(Engine):
     name = "local"
 
     def __init__(
-        self, workers: int | None = None, in_flight: int | None = None, start_method: str | None = None
+        self,
+        workers: int | None = None,
+        in_flight: int | None = None,
+        start_method: str | None = None,
+        *,
+        keep_warm: bool = False,
     ):
         self.workers = workers or cpu_count()
         self.in_flight = in_flight or 4 * self.workers
         self.pool: ProcessPoolExecutor | None = None
         self.start_method = start_method  # None: fork when this process is single-threaded, else forkserver
         self.method = ""
+        # keep_warm: the pool outlives the ``with`` block, for the next sweep (amplify's arms, notebooks,
+        # benchmarks); call close() when done
+        self.keep_warm = keep_warm
 
     def describe(self) -> str:
         return f"local process pool, {self.workers} workers ({self.method})"
 
     def __enter__(self) -> LocalEngine:
+        if self.pool is not None:  # kept warm from an earlier sweep
+            return self
         import economy.runner  # noqa: F401  (imported before forking, so workers start warm)
 
         self.method = self.start_method or _start_method()
@@ -119,6 +130,10 @@ class LocalEngine(Engine):
         return self
 
     def __exit__(self, *exc) -> None:
+        if not self.keep_warm or exc[:1] not in ((None,), ()):
+            self.close()
+
+    def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None

@@ -29,6 +29,7 @@ from rich.text import Text
 from sweep.engines import Engine, InProcessEngine
 from sweep.grid import SweepSpec
 from sweep.store import Store, read_dataset
+from sweep.worker import BatchOutput, RunOutput, chunks, execute_batch
 
 
 @dataclass
@@ -196,15 +197,21 @@ def run_sweep(
                 with engine:
                     label = engine.describe()
                     console.print(f"running {todo} runs on {label}", highlight=False)
+                    # chunks of runs: submitted together, written together (one file per dataset each)
+                    batches = chunks(spec.tasks(skip=done), todo, max(engine.workers, 1))
                     with _Progress(console, todo, progress) as bar:
-                        for task, output in engine.map_unordered(config, spec.tasks(skip=done)):
-                            if output.error is None:
-                                store.write_run(output)
-                                ran += 1
-                            else:
-                                store.write_failure(task, output.error)
-                                failed += 1
-                            bar.advance(output.error is not None)
+                        for chunk, output in engine.map_unordered(config, batches, execute_batch):
+                            if isinstance(output, RunOutput):  # the chunk never ran (a Dask worker died)
+                                output = BatchOutput([], errors={t.run_id: output.error for t in chunk})
+                            store.write_batch(output)
+                            for task in chunk:
+                                error = output.errors.get(task.run_id)
+                                if error is None:
+                                    ran += 1
+                                else:
+                                    store.write_failure(task, error)
+                                    failed += 1
+                                bar.advance(error is not None)
                             if failed >= abort_after and ran == 0:
                                 aborted = True
                                 break

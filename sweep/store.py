@@ -14,9 +14,12 @@ Layout of ``--out DIR``::
 
 Every dataset folder reads as one table: ``pandas.read_parquet(DIR / "summary")``.
 
-Durability: each finished run is written as its own files (``run-<id>.parquet``) through a temporary name and an
-atomic rename, and the summary file is written last, so a run counts as finished exactly when its summary file
-exists. A rerun lists those files, skips the runs they name and overwrites anything a killed run left half-done.
+Durability: the runs of each chunk a worker finishes are written as one file per dataset (``batch-<id>.parquet``,
+named by the chunk's smallest run id; ``run-<id>.parquet`` for a single run written by :meth:`Store.write_run`)
+through a temporary name and an atomic rename, and the summary file is written last, so a run counts as finished
+exactly when a summary file holds it. A rerun reads those files' run ids, skips those runs and removes anything
+a killed session left half-written. A crash loses only runs not yet written: those of the chunks in flight
+(chunks shrink to one run as a sweep ends, see :func:`sweep.worker.chunks`).
 When the sweep completes, the per-run files are compacted into a few large ``part-<n>.parquet`` files: the new
 folder is built beside the old one and swapped in by two renames; an interrupted swap is finished (or undone) by
 the next command, so no reader ever sees a run twice.
@@ -40,11 +43,12 @@ import pyarrow.parquet as pq
 
 from params.loader import ParameterError
 from sweep.grid import FORMAT, SweepSpec
-from sweep.worker import DATASETS, RunOutput
+from sweep.worker import DATASETS, BatchOutput, RunOutput
 
 MANIFEST = "manifest.json"
 PARAMETERS = "parameters.parquet"
 RUN_FILE = re.compile(r"^run-(\d+)\.parquet$")
+BATCH_FILE = re.compile(r"^batch-(\d+)\.parquet$")  # the runs of one chunk, named by its smallest run id
 PART_ROWS = 1_000_000
 OWNED = (
     MANIFEST,
@@ -242,6 +246,7 @@ class Store:
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
         done = self.done_run_ids()
+        summaries = self.out / "summary"
         for name in DATASETS[:-1]:
             folder = self.out / name
             if folder.is_dir():
@@ -249,6 +254,8 @@ class Store:
                     m = RUN_FILE.match(f.name)
                     if m and int(m.group(1)) not in done:
                         f.unlink()  # a run killed before its summary was written: it will be run again
+                    elif BATCH_FILE.match(f.name) and not (summaries / f.name).exists():
+                        f.unlink()  # the same for a chunk of runs
 
     def done_run_ids(self) -> set[int]:
         """Runs whose summary is on disk (file names of per-run files; the run_id column of compacted parts)."""
@@ -262,7 +269,7 @@ class Store:
             if m:
                 done.add(int(m.group(1)))
             elif f.suffix == ".parquet" and not f.name.startswith((".", "_")):
-                parts.append(f)
+                parts.append(f)  # chunks of runs and compacted parts: their run_id column
         for f in parts:
             ids = pq.read_table(f, columns=["run_id"]).column("run_id").to_numpy()
             done.update(int(i) for i in np.unique(ids))
@@ -278,6 +285,22 @@ class Store:
             folder.mkdir(exist_ok=True)
             _atomic_write_bytes(folder / f"run-{output.run_id:08d}.parquet", data)
         (self.out / "failed" / f"run-{output.run_id:08d}.json").unlink(missing_ok=True)
+
+    def write_batch(self, output: BatchOutput) -> None:
+        """The finished runs of one chunk: one file per dataset, named by the chunk's smallest run id (files on
+        disk hold disjoint sets of runs, so the name is unique), summary last: its file marks them finished."""
+        if not output.run_ids:
+            return
+        file = f"batch-{min(output.run_ids):08d}.parquet"
+        for name in DATASETS:
+            data = output.tables.get(name)
+            if data is None:
+                continue
+            folder = self.out / name
+            folder.mkdir(exist_ok=True)
+            _atomic_write_bytes(folder / file, data)
+        for run_id in output.run_ids:
+            (self.out / "failed" / f"run-{run_id:08d}.json").unlink(missing_ok=True)
 
     def write_failure(self, task, error: str) -> None:
         folder = self.out / "failed"
@@ -331,7 +354,7 @@ class Store:
             if not live.is_dir():
                 continue
             files = sorted(f for f in live.iterdir() if f.suffix == ".parquet" and not f.name.startswith("."))
-            if len(files) <= 1 or not any(RUN_FILE.match(f.name) for f in files):
+            if len(files) <= 1 or not any(RUN_FILE.match(f.name) or BATCH_FILE.match(f.name) for f in files):
                 continue
             new, old = self.out / f".{name}.compact", self.out / f".{name}.old"
             shutil.rmtree(new, ignore_errors=True)

@@ -28,7 +28,7 @@ from sweep import DaskEngine, InProcessEngine, LocalEngine, build_spec, read_dat
 from sweep.designs import Design, analyze, sample  # noqa: E402
 from sweep.report import write_report  # noqa: E402
 from sweep.store import Store, SweepError  # noqa: E402
-from sweep.worker import execute  # noqa: E402
+from sweep.worker import Chunk, chunks, execute, execute_batch  # noqa: E402
 
 GROWTH, STRESS = "demand.ai_growth_initial_annual", "lenders.fund_stress_loss_rate"
 SMALL = [f"{GROWTH}=0.2,0.8", f"{STRESS}=0.01,0.05"]
@@ -168,7 +168,7 @@ def test_kill9_midway_then_rerun_gives_every_run_exactly_once(reference, tmp_pat
     )
     deadline = time.monotonic() + 60
     try:
-        while len(list((out / "summary").glob("run-*.parquet"))) < 3:
+        while len(Store(out).done_run_ids()) < 3:
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "no run finished within 60 s"
             time.sleep(0.01)
@@ -185,7 +185,7 @@ def test_kill9_midway_then_rerun_gives_every_run_exactly_once(reference, tmp_pat
     for p in alive:
         p.kill()
     assert workers and not alive, "pool workers outlived the killed sweep"
-    finished = len(list((out / "summary").glob("run-*.parquet")))
+    finished = len(Store(out).done_run_ids())
     assert 3 <= finished < 40, "the sweep was not interrupted mid-way"
 
     code, _, err = run_cli(*argv[2:], "--workers", "1")  # the same command again (in this process: faster)
@@ -194,7 +194,7 @@ def test_kill9_midway_then_rerun_gives_every_run_exactly_once(reference, tmp_pat
     summary, series = results(out)
     assert sorted(summary["run_id"]) == list(range(40))
     assert len(series) == 40 * QUARTERS and series.groupby(["run_id", "quarter"]).size().max() == 1
-    assert not list(out.rglob(".*.tmp")) and not list((out / "summary").glob("run-*"))  # compacted
+    assert not list(out.rglob(".*.tmp")) and not list((out / "summary").glob("batch-*"))  # compacted
     # seeds depend on (master seed, point, replicate) only: replicates 0-1 equal the 2-replicate reference
     ref = results(reference)[0].drop(columns="run_id").set_index(["point", "replicate"]).sort_index()
     got = summary.drop(columns="run_id").set_index(["point", "replicate"]).loc[ref.index]
@@ -234,12 +234,11 @@ def test_interrupted_compaction_is_finished_by_the_next_command(tmp_path, monkey
 
 
 class _FailingEngine(InProcessEngine):
-    def map_unordered(self, config, tasks, fn=execute):
-        for task in tasks:
-            if task.run_id == 1:
-                yield task, execute({**config, "base": {"no.such.parameter": 1}}, task)
-            else:
-                yield task, fn(config, task)
+    def map_unordered(self, config, tasks, fn=execute_batch):
+        for chunk in tasks:
+            for task in chunk:
+                broken = {**config, "base": {"no.such.parameter": 1}}
+                yield Chunk([task]), fn(broken if task.run_id == 1 else config, Chunk([task]))
 
 
 def test_a_failing_run_is_recorded_the_rest_finish_and_a_rerun_retries_it(tmp_path):
@@ -592,3 +591,50 @@ def test_rules_are_checked_at_the_extremes_not_only_the_first_and_last_values(tm
 def test_the_example_grid_files_are_valid(name):
     spec = build_spec(ROOT / "sweep" / "examples" / name)
     assert spec.n_runs > 100 and spec.twin
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Chunks and batches
+# ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("total,workers", [(0, 2), (1, 2), (7, 1), (40, 2), (400, 2), (100, 8)])
+def test_chunks_cover_every_task_once_in_order_and_shrink_to_one(total, workers):
+    got = list(chunks(iter(range(total)), total, workers))
+    assert [t for c in got for t in c] == list(range(total))
+    sizes = [len(c) for c in got]
+    assert all(1 <= n <= 8 for n in sizes) and sizes == sorted(sizes, reverse=True)
+    assert not sizes or sizes[-1] == 1
+
+
+def test_a_batch_holds_exactly_the_rows_of_its_runs_one_by_one(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    spec = small_spec(events=True, agents=True)
+    config = spec.worker_config()
+    tasks = list(spec.tasks())[:3]
+    batch = execute_batch(config, Chunk(tasks))
+    assert batch.run_ids == [t.run_id for t in tasks] and not batch.errors
+    for name, data in batch.tables.items():
+        one_by_one = pa.concat_tables(
+            [pq.read_table(pa.BufferReader(execute(config, t).tables[name])) for t in tasks],
+            promote_options="permissive",
+        )
+        assert pq.read_table(pa.BufferReader(data)).equals(one_by_one), name
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_warm_pool_serves_two_sweeps_with_the_same_workers(reference, tmp_path):
+    engine = LocalEngine(2, start_method="fork", keep_warm=True)
+    try:
+        run_sweep(small_spec(), tmp_path / "a", engine, progress=False)
+        pool = engine.pool
+        run_sweep(small_spec(), tmp_path / "b", engine, progress=False)
+        assert engine.pool is pool is not None
+    finally:
+        engine.close()
+    assert engine.pool is None
+    for out in ("a", "b"):
+        for ref, got in zip(results(reference), results(tmp_path / out), strict=True):
+            pd.testing.assert_frame_equal(ref, got, check_exact=True)
