@@ -60,11 +60,15 @@ class LossBook(Table):
         )
 
 
+DUST = 1e-12  # USD bn
+
+
 def record(model: CreditLoopModel, holder, amount, kind: LossKind, *, debtor=-1, contract=-1, loop=0) -> None:
-    """Add loss lines (arrays or scalars; zero amounts are skipped)."""
+    """Add loss lines (arrays or scalars). Amounts of at most ``DUST`` (a thousandth of a dollar: floating-point
+    residue of a write-down that nets to zero) are skipped, so the book holds no empty lines."""
     if all(isinstance(x, int | float) for x in (holder, amount, debtor, contract, loop)):
         # one line (most calls, one per written-down contract): written in place, the same values as below
-        if amount != 0:
+        if abs(amount) > DUST:
             model.loss_book.append(
                 quarter=max(model.quarter, 0),
                 holder=holder,
@@ -76,7 +80,7 @@ def record(model: CreditLoopModel, holder, amount, kind: LossKind, *, debtor=-1,
             )
         return
     amount = np.atleast_1d(np.asarray(amount, dtype=float))
-    keep = np.abs(amount) > 0
+    keep = np.abs(amount) > DUST
     if not keep.any():
         return
     count = int(keep.sum())
