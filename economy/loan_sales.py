@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from economy.model import CreditLoopModel
 
 
+# below this a·x/D the closed forms lose digits to cancellation (and D/a overflows at a denormal price impact);
+# the expm1/log1p forms used instead are exact there
+SMALL = 1e-3
+
+
 def _terms(model: CreditLoopModel) -> tuple[float, float, float]:
     """(price impact a, depth D, 1 − base discount) of the secondary loan market."""
     p = model.p.lenders
@@ -41,6 +46,12 @@ def proceeds(model: CreditLoopModel, sold_before: float, carrying: float) -> flo
     a, depth, keep = _terms(model)
     if a <= 0:
         return keep * carrying
+    x = a * carrying / depth
+    if (
+        x < SMALL
+    ):  # the same integral written keep·c·e^(−a·s/D)·(1 − e^(−x))/x: no D/a to overflow at a tiny a
+        ratio = -math.expm1(-x) / x if x > 0 else 1.0
+        return keep * carrying * math.exp(-a * sold_before / depth) * ratio
     return (
         keep
         * depth
@@ -56,6 +67,10 @@ def carrying_for(model: CreditLoopModel, sold_before: float, need: float) -> flo
         return math.inf
     if a <= 0:
         return need / keep
+    grown = need * math.exp(a * sold_before / depth) / keep  # what to sell at a vanishing impact, after s
+    z = a * grown / depth
+    if z < SMALL:  # −(D/a)·log(1 − z) written grown·(−log1p(−z)/z): no D/a to overflow at a tiny a
+        return grown * (-math.log1p(-z) / z if z > 0 else 1.0)
     left = math.exp(-a * sold_before / depth) - a * need / (keep * depth)
     return math.inf if left <= 0 else -depth / a * math.log(left) - sold_before
 

@@ -224,6 +224,23 @@ def test_a_fund_sells_a_slice_of_its_book_at_the_price_impact_rule():
     check(ledger)
 
 
+@pytest.mark.parametrize("impact", [5e-324, 1e-12, 1e-9, 1e-7, 1e-3, 1.0])
+def test_the_price_impact_rule_is_finite_and_consistent_down_to_a_denormal_impact(impact):
+    """Proceeds and the carrying value to sell are each other's inverse at any price impact the schema allows,
+    and tend to the base discount alone as the impact vanishes (a denormal impact once gave D/a = inf, 0 · inf = NaN)."""
+    m = stepped("baseline", 1)
+    m.p = m.p.model_copy(
+        update={"lenders": m.p.lenders.model_copy(update={"loan_sale_price_impact": impact})}
+    )
+    keep = 1.0 - m.p.lenders.loan_sale_base_discount
+    for before in (0.0, 20.0):
+        sell = loan_sales.carrying_for(m, before, 5.0)
+        assert math.isfinite(sell) and sell >= 5.0 / keep * (1.0 - 1e-12)
+        assert loan_sales.proceeds(m, before, sell) == pytest.approx(5.0, rel=1e-9)
+        if impact < 1e-9:
+            assert sell == pytest.approx(5.0 / keep, rel=1e-6)
+
+
 # -- default costs --------------------------------------------------------------------------------------------------
 def test_a_defaulter_passes_on_alpha_of_its_cash_and_the_rest_is_its_default_cost():
     """Lab has 3 against a 4 invoice; with alpha = 0.9 it passes on 2.7 (it holds no claims, so beta does not
