@@ -67,9 +67,17 @@ def carrying_for(model: CreditLoopModel, sold_before: float, need: float) -> flo
         return math.inf
     if a <= 0:
         return need / keep
-    grown = need * math.exp(a * sold_before / depth) / keep  # what to sell at a vanishing impact, after s
-    z = a * grown / depth
-    if z < SMALL:  # −(D/a)·log(1 − z) written grown·(−log1p(−z)/z): no D/a to overflow at a tiny a
+    if need <= 0:
+        return 0.0
+    # in logs, so that neither e^(a·s/D) nor D/a overflows: grown = need·e^(a·s/D)/keep is what to sell at a
+    # vanishing impact after s has been sold, z = (a/D)·grown; the market cannot raise ``need`` once z ≥ 1
+    log_grown = math.log(need) - math.log(keep) + a * sold_before / depth
+    log_z = math.log(a) - math.log(depth) + log_grown
+    if log_z >= 0.0:
+        return math.inf
+    z = math.exp(log_z)
+    if z < SMALL:  # −(D/a)·log(1 − z) written grown·(−log1p(−z)/z)
+        grown = math.exp(log_grown) if log_grown < 709.0 else math.inf
         return grown * (-math.log1p(-z) / z if z > 0 else 1.0)
     left = math.exp(-a * sold_before / depth) - a * need / (keep * depth)
     return math.inf if left <= 0 else -depth / a * math.log(left) - sold_before
