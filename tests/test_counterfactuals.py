@@ -128,21 +128,25 @@ def test_debtrank_is_an_agent_series():
     assert ranks["OpenAI"] > 0 and ranks.between(0, 1).all()
 
 
+def _arm_rows(by_seed: dict[int, tuple[float, float, float, float]], keys: tuple[str, ...]) -> list[dict]:
+    """Made-up run rows: per seed (shocked, baseline) with the deals and (shocked, baseline) in the
+    counterfactual; ``keys`` take those values, every other metric and raw number is 0."""
+    rows = []
+    for seed, values in by_seed.items():
+        for (arm, cf), x in zip(amplify.ARMS, values, strict=True):
+            row = {"seed": seed, "arm": arm, "counterfactual": cf}
+            row.update(dict.fromkeys((*amplify.METRICS, *amplify.RAW.values()), 0.0))
+            row.update(dict.fromkeys(keys, x))
+            rows.append(row)
+    return rows
+
+
 def test_the_difference_in_differences_is_computed_from_the_four_arms():
     """Two seeds, made-up numbers: effect = shocked − baseline (capex: baseline − shocked), DiD = with − without."""
-    rows = []
-    for seed, (sf, bf, sc, bc) in {1: (50.0, 10.0, 30.0, 10.0), 2: (70.0, 20.0, 40.0, 20.0)}.items():
-        for arm, cf, x in (
-            ("shocked", False, sf),
-            ("baseline", False, bf),
-            ("shocked", True, sc),
-            ("baseline", True, bc),
-        ):
-            row = {"seed": seed, "arm": arm, "counterfactual": cf}
-            row.update({key: x for key in ("lender_losses_usd_bn", "cumulative_capex_usd_bn")})
-            row.update({k: 0.0 for k in amplify.METRICS if k not in row})
-            row["capex_window_usd_bn"] = 0.0
-            rows.append(row)
+    rows = _arm_rows(
+        {1: (50.0, 10.0, 30.0, 10.0), 2: (70.0, 20.0, 40.0, 20.0)},
+        ("lender_losses_usd_bn", "cumulative_capex_usd_bn"),
+    )
     out = amplify.summarise(rows)
     loss = out["lender_losses_usd_bn"]
     assert loss["effect_with_deals"]["mean"] == pytest.approx(45.0)  # (40 + 50) / 2
@@ -193,20 +197,7 @@ def test_the_amplify_command_writes_the_intervals(tmp_path):
 def test_no_ratio_is_reported_to_a_counterfactual_effect_that_may_be_zero():
     """Without the deals the shock moves losses by +1 in one seed and −1 in the other (interval holds 0): the
     ratio is undefined (a ratio to a possible 0 is noise), while the DiD is still reported."""
-    rows = []
-    for seed, (sf, bf, sc, bc) in {1: (50.0, 10.0, 11.0, 10.0), 2: (70.0, 20.0, 19.0, 20.0)}.items():
-        for arm, cf, x in (
-            ("shocked", False, sf),
-            ("baseline", False, bf),
-            ("shocked", True, sc),
-            ("baseline", True, bc),
-        ):
-            row = {"seed": seed, "arm": arm, "counterfactual": cf}
-            row.update({k: 0.0 for k in amplify.METRICS})
-            row.update(
-                {"lender_losses_usd_bn": x, "cumulative_capex_usd_bn": 0.0, "capex_window_usd_bn": 0.0}
-            )
-            rows.append(row)
+    rows = _arm_rows({1: (50.0, 10.0, 11.0, 10.0), 2: (70.0, 20.0, 19.0, 20.0)}, ("lender_losses_usd_bn",))
     loss = amplify.summarise(rows)["lender_losses_usd_bn"]
     assert loss["effect_counterfactual"]["mean"] == pytest.approx(0.0)
     assert np.isnan(loss["ratio"]["mean"]) and loss["ratio"]["undefined"]
