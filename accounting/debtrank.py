@@ -158,8 +158,10 @@ def debtrank(
     v = _relative_value(value, equity)
     h0, distressed, inactive = _initial_state(equity, seeds, shock)
     h = _propagate(w, h0, distressed, inactive)
-    # h never falls, so each term is ≥ 0 and R ≥ 0 holds exactly, not only up to rounding.
-    return (h - h0) @ v
+    # h never falls, so each term is ≥ 0 and R ≥ 0 holds exactly, not only up to rounding. A row-wise sum, not
+    # a matrix product: BLAS blocks a product by the number of rows, so the same seed's R would differ in the last
+    # bits between a run of all seeds and one in chunks (economy/systemic.py runs them in chunks).
+    return ((h - h0) * v).sum(axis=1)
 
 
 def distress_rounds(exposures, equity, seed: int, *, shock: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,9 @@ class Party:
     paid_in: float = 0.0
     retained: float = 0.0
     cash_at_open: float = 0.0
+    listed: bool = (
+        True  # an unlisted issuer's shares are worth its book equity (at least 0), not a market value
+    )
 
 
 @dataclass
@@ -132,6 +135,8 @@ def books_of(model) -> Books:
         Party(name, bool(ledger.is_world[i]), **{a: float(getattr(ledger, a)[i]) for a in ACCOUNTS})
         for i, name in enumerate(ledger.names)
     ]
+    for firm in model.firms:
+        parties[firm.party].listed = bool(firm.listed)
     columns = {name: c.view(name).tolist() for name in c.column_names()}
     contracts = [Contract(**{name: columns[name][i] for name in columns}) for i in range(c.n)]
     cap_columns = {name: cap.view(name).tolist() for name in cap.column_names()}
@@ -254,13 +259,17 @@ def revalue(books: Books, contract: Contract, new_value: float) -> None:
 
 
 def mark(books: Books) -> None:
-    """Stakes at the issuer's market value, warrants at intrinsic value, shorts against the equity index."""
+    """Stakes at the issuer's market value (an unlisted issuer: its book equity after settlement, at least 0),
+    warrants at intrinsic value, shorts against the equity index."""
     m = books.market
+    share_value = [
+        m.value[i] if p.listed else max(p.paid_in + p.retained, 0.0) for i, p in enumerate(books.parties)
+    ]
     for contract in books.contracts:
         if contract.status != Status.ACTIVE:
             continue
         if contract.kind == Kind.EQUITY_STAKE:
-            revalue(books, contract, contract.fraction * m.value[contract.debtor])
+            revalue(books, contract, contract.fraction * share_value[contract.debtor])
         elif contract.kind == Kind.WARRANT:
             revalue(books, contract, contract.fraction * max(m.amd_price - contract.price, 0.0) / 1000.0)
     for contract in books.contracts:

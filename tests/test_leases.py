@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from accounting.contracts import Kind, Status
 from accounting.invariants import check
 from accounting.ledger import Flow
+from economy import losses
 from economy.model import CreditLoopModel
 from params.loader import build_parameters
 
@@ -158,7 +159,9 @@ def test_a_walk_away_keeps_every_identity_and_caps_the_lenders_loss(guarantee, h
     still_owed = float(model.ledger.contracts.principal[before["rows"]].sum())  # > 0 only if Meta paid short
     written_down = before["principal"] - paid - still_owed
     assert -1e-9 <= written_down <= (1.0 - guarantee) * before["principal"] + 1e-9  # the guarantee caps it
-    if model.defaults_q == 0:  # no other credit loss this quarter: the lenders booked exactly the write-down
-        lenders = [model.firm("PIMCO"), model.firm("Blue Owl")]
-        loss = sum(f.losses_cum for f in lenders) - before["lender_losses"]
-        assert loss == pytest.approx(written_down, abs=1e-9)
+    # the lenders booked exactly the write-down on these contracts (the loss book by contract: other losses of the
+    # quarter, such as a fund's loan sales, are on other contracts)
+    book = losses.frame(model)
+    booked = book[(book["quarter"] == model.quarter) & book["contract"].isin(before["rows"].tolist())]
+    assert set(booked["holder"]) <= {"PIMCO", "Blue Owl"}
+    assert float(booked["amount_usd_bn"].sum()) == pytest.approx(written_down, abs=1e-9)
