@@ -112,21 +112,22 @@ class CapacityOwner(Firm):
         return min(1.0, b.capacity_adjustment_speed * math.exp(clip(tilt, -5.0, 5.0)))
 
     def capacity_plan(self) -> tuple[float, float]:
-        """(refit GW, new-site GW) the rule orders now: replacement and partial adjustment to the target capacity
-        K*_i = max((1 + μ_i) · market target, C_i) from the GW it will have a build lag ahead (C_i: the GW its
-        compute contracts need then). μ_i, its strategic premium, is calibrated at its first decision so that
-        the rule orders its calibrated capex run-rate."""
+        """(refit GW, new-site GW) the rule orders now: replacement of what retires a build lag ahead, plus
+        partial adjustment to the target capacity K*_i = max((1 + μ_i) · market target, C_i) from the GW it will
+        have then (C_i: the GW its compute contracts need then). μ_i, its strategic premium, is calibrated at its
+        first decision so that the rule orders its calibrated capex run-rate."""
         m, p = self.model, self.model.p
         horizon = p.technology.build_lag_quarters
-        have = m.gw_at_horizon(self.party, horizon)
+        have, retiring = m.gw_and_retiring_at_horizon(self.party, horizon)
         contracted = m.contracted_gw_at(self.party, m.quarter + horizon)
         market = self.market_target(have)
         speed = self.adjustment_speed()
         free = m.free_shell_gw(self.party)
+        before = have + retiring  # what it would have a build lag ahead if that quarter's GPUs did not retire
         if self.target_scale is None:
             gw0 = self.gw_for(self.capex_plan_q, free)
-            self.target_scale = max(0.0, (have + gw0 / speed) / market) if market > 0 else 1.0
-        gw = max(0.0, speed * (max(self.target_scale * market, contracted) - have))
+            self.target_scale = max(0.0, (before + (gw0 - retiring) / speed) / market) if market > 0 else 1.0
+        gw = max(0.0, retiring + speed * (max(self.target_scale * market, contracted) - before))
         refit = min(gw, free)
         return refit, gw - refit
 

@@ -66,14 +66,31 @@ class ProjectCompany(CapacityOwner):
         )
 
     def capacity_plan(self) -> tuple[float, float]:
-        """(refit GW, new-site GW): exactly what its contract needs a build lag ahead, ordered in time (a project
-        company builds to its contract, not to the market)."""
+        """(refit GW, new-site GW): a construction programme for its contracts. The GW the contracts need at
+        their peak are ordered in equal parts from now to the last quarter that still meets the peak a build lag
+        later (a developer keeps its crews busy rather than building each phase at the last moment), and never
+        less than what the contracts need a build lag ahead (docs/ODD.md §7.7.8)."""
         m = self.model
         horizon = m.p.technology.build_lag_quarters
         have = m.gw_at_horizon(self.party, horizon)
         gw = max(0.0, m.contracted_gw_at(self.party, m.quarter + horizon) - have)
+        peak_q, peak_gw = self.contract_peak(m.quarter + horizon)
+        if peak_q > m.quarter + horizon:
+            short = peak_gw - m.gw_at_horizon(self.party, peak_q - m.quarter)
+            gw = max(gw, short / (peak_q - horizon - m.quarter + 1))
         refit = min(gw, m.free_shell_gw(self.party))
         return refit, gw - refit
+
+    def contract_peak(self, first_q: int) -> tuple[int, float]:
+        """(quarter, GW) of the most GW its compute contracts need at once from ``first_q`` on (the earliest such
+        quarter): the phases of a contract start one after another, so the peak is where the last has started."""
+        c = self.model.ledger.contracts
+        rows = c.of_creditor(self.party)
+        rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.COMPUTE)]
+        starts = sorted({first_q, *(int(s) for s in c.start_q[rows] if s > first_q)})
+        needs = [self.model.contracted_gw_at(self.party, q) for q in starts]
+        best = max(range(len(starts)), key=lambda i: (needs[i], -starts[i]))
+        return starts[best], needs[best]
 
     def plan_capex(self, *, refits_only: bool = False, keep: float = 1.0) -> float:
         """The capex its contract needs now, not smoothed: the sites are scheduled by the contract."""

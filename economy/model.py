@@ -286,6 +286,10 @@ class CreditLoopModel(mesa.Model):
         """GW of GPUs the firm will have in service or on order ``horizon_q`` quarters ahead, from what it has."""
         return capital.gw_ahead(self, self.ledger.capacity.index("owner").rows(party), horizon_q)
 
+    def gw_and_retiring_at_horizon(self, party: int, horizon_q: int) -> tuple[float, float]:
+        """(GW in service or on order ``horizon_q`` quarters ahead, GW of it retiring in that quarter)."""
+        return capital.gw_ahead_and_retiring(self, self.ledger.capacity.index("owner").rows(party), horizon_q)
+
     def record_purchase(self, gw: float, capex: float, refit: bool) -> None:
         """A firm ordered ``gw`` of GPUs for ``capex`` (a refit of a freed shell is replacement capex)."""
         self.ordered_gw_q += gw
