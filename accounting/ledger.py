@@ -48,6 +48,9 @@ ACCOUNTS = (
     "cash_at_open",
 )
 PARTY_FLAGS = ("is_world", "defaulted")
+# running totals that are not accounts: the gross of every mark posted to a party (|change| of contract values and
+# provisions), the scale of the rounding its fin_assets and retained can carry (accounting/invariants.py)
+ACTIVITY = ("gross_marks",)
 
 
 def _lines(x, keep: np.ndarray) -> np.ndarray:
@@ -89,7 +92,7 @@ class Ledger(CapacityPostings):
 
     def _reserve(self, n: int, capacity: int) -> None:
         """Point the accounts at the first ``n`` entries of buffers of at least ``capacity`` (zero-filled)."""
-        for attr in (*ACCOUNTS, *PARTY_FLAGS):
+        for attr in (*ACCOUNTS, *PARTY_FLAGS, *ACTIVITY):
             buf = self._buffers.get(attr)
             if buf is None or buf.size < capacity:
                 new = np.zeros(capacity, dtype=bool if attr in PARTY_FLAGS else np.float64)
@@ -294,6 +297,7 @@ class Ledger(CapacityPostings):
         change = np.bincount(c.creditor[ids], delta, n)
         self._acc.fin_assets -= change
         self._acc.retained -= change
+        self._acc.gross_marks += np.bincount(c.creditor[ids], np.abs(delta), n)
 
     def _release(self, ids) -> np.ndarray:
         """Release the allowance above what is still owed (after a repayment or write-down); returns it."""
@@ -343,6 +347,9 @@ class Ledger(CapacityPostings):
         two_sided = c.kind[ids] != Kind.EQUITY_STAKE
         a.fin_liabs += np.bincount(debt[two_sided], delta[two_sided], n)
         a.retained -= np.bincount(debt[two_sided], delta[two_sided], n)
+        # a value marked up and down by large amounts leaves rounding of that size in the accounts
+        size = np.abs(delta)
+        a.gross_marks += np.bincount(cred, size, n) + np.bincount(debt[two_sided], size[two_sided], n)
 
     def cash_settle(self, ids, amounts, flow: Flow) -> None:
         """Pay out part of a two-sided contract's value (a protection claim, a warrant exercise, a short's gain).
@@ -522,7 +529,7 @@ class Ledger(CapacityPostings):
     def snapshot(self) -> dict:
         """A copy of every account and book, for :meth:`restore`."""
         return {
-            "accounts": {name: getattr(self, name).copy() for name in (*ACCOUNTS, "defaulted")},
+            "accounts": {name: getattr(self, name).copy() for name in (*ACCOUNTS, "defaulted", *ACTIVITY)},
             "books": {t: (t.n, t.columns()) for t in (self.contracts, self.capacity)},
             "journal_n": self.journal.n,
         }

@@ -161,3 +161,22 @@ def test_only_debt_carries_a_principal():
         ledger.open_contract(Kind.COMPUTE, a, b, principal=5.0, gw=1.0, price=1.0, maturity_q=4)
     with pytest.raises(LedgerError, match="no notional"):
         ledger.open_contract(Kind.BOND, World.OUTSIDE_INVESTORS, a, principal=1.0, cash=1.0, notional=1.0)
+
+
+def test_a_value_marked_far_up_and_back_keeps_its_rounding_within_tolerance_and_a_missing_mark_is_still_caught():
+    """The deep property profile drew an equity index that rose 10^8-fold and fell back: a bank's short went from
+    0 to -9.8e7 bn and back to -4.3, and the accounts carried 7.75e-9 bn of rounding, above a tolerance scaled by
+    cash activity and today's balances. Marks now count in the activity (``gross_marks``): the same path passes,
+    and a posting missing by a millionth still fails."""
+    ledger, _, _, bank = books()
+    short = ledger.open_contract(Kind.EQUITY_SHORT, bank, World.OUTSIDE_INVESTORS, notional=0.2, price=1.0)
+    rng = np.random.default_rng(0)
+    for value in (-129.355, -9152.41, -2238369.88, -98187880.85, -61403.63, -44.9959):
+        ledger.revalue([short], [value * (1 + 1e-3 * rng.standard_normal())])
+        check(ledger)
+    ledger.revalue([short], [-4.331740783415914])
+    check(ledger)
+    assert ledger.gross_marks[bank] > 1e8
+    ledger._acc.fin_assets[bank] += 1e-6 * 2e8  # far below the marks' size, far above their rounding
+    with pytest.raises(InvariantError, match="Bank"):
+        check(ledger)
