@@ -258,9 +258,48 @@ def write_off(model, rows: np.ndarray, amounts: np.ndarray) -> None:
     """Write claims down and book the credit losses (:func:`book_loss` per row, then the ledger posting)."""
     c = model.ledger.contracts
     amounts = np.minimum(np.asarray(amounts, dtype=float), c.principal[rows])
-    for r, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
-        book_loss(model, r, amount)
+    book_losses(model, rows, amounts)
     model.ledger.write_down(rows, amounts)
+
+
+def book_losses(model, rows: np.ndarray, amounts: np.ndarray) -> None:
+    """:func:`book_loss` for each row in turn, with the same effects in the same order: a row whose creditor holds
+    live risk-transfer protection goes through :func:`book_loss` (its claim's lines follow its loss line); the
+    others' loss lines between two such rows are written in one loss-book call."""
+    c = model.ledger.contracts
+    rows, amounts = np.asarray(rows, dtype=np.int64), np.asarray(amounts, dtype=float)
+    creditors = c.creditor[rows]
+    protection = c.index("kind").rows(Kind.RISK_TRANSFER)  # a handful of contracts: no scan of the book
+    protected = set(c.creditor[protection[c.status[protection] == Status.ACTIVE]].tolist())
+    firms, run = model.firm_by_party, []  # run: positions of rows whose loss lines are not written yet
+
+    def flush() -> None:
+        if run:
+            at = np.asarray(run)
+            losses.record(
+                model,
+                creditors[at],
+                amounts[at],
+                LossKind.WRITE_DOWN,
+                debtor=c.debtor[rows[at]],
+                contract=rows[at],
+                loop=c.loop[rows[at]],
+            )
+            run.clear()
+
+    for i, (creditor, amount) in enumerate(zip(creditors.tolist(), amounts.tolist(), strict=True)):
+        if amount <= 0:
+            continue
+        if creditor in protected:
+            flush()
+            book_loss(model, int(rows[i]), amount)
+            continue
+        model.losses_q += amount
+        run.append(i)
+        firm = firms.get(creditor)
+        if firm is not None:
+            firm.record_credit_loss(amount)
+    flush()
 
 
 def book_loss(model, row: int, amount: float) -> None:
@@ -325,12 +364,16 @@ def _seize_collateral(model, party: int) -> None:
     sold_gw = 0.0
     rows = _debt_rows(model, party)
     rows = rows[c.collateral[rows] >= 0]
-    for cohort in np.unique(c.collateral[rows]):
-        secured = rows[c.collateral[rows] == cohort]
+    # a sale leaves the other cohorts as they were: every cohort's price is known before the first one is sold
+    cohorts, at = np.unique(c.collateral[rows], return_inverse=True)
+    prices = distressed_prices(model, cohorts).tolist()
+    by_cohort = (
+        np.split(rows[np.argsort(at, kind="stable")], np.cumsum(np.bincount(at))[:-1]) if rows.size else []
+    )
+    for cohort, secured, price in zip(cohorts.tolist(), by_cohort, prices, strict=True):
         ledger.release_collateral(secured)
         if not cap.active[cohort] or cap.owner[cohort] != party:
             continue
-        price = float(distressed_prices(model, np.array([cohort]))[0])
         sold_gw += float(cap.gw[cohort])
         ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
         claims = c.principal[secured]

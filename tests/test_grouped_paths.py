@@ -102,3 +102,92 @@ def test_debtrank_seeds_in_chunks_equal_all_seeds_at_once(monkeypatch):
     small = systemic.debtranks(model)
     assert np.isfinite(at_once).sum() > 600 and (at_once > 0).sum() > 100
     assert np.array_equal(chunked, at_once, equal_nan=True) and np.array_equal(small, at_once, equal_nan=True)
+
+
+# -- default resolution (economy/defaults.py) ------------------------------------------------------------------------
+def per_contract_write_off(model, rows, amounts) -> None:
+    """The write-off as written before (the reference): :func:`defaults.book_loss` one contract at a time."""
+    from economy import defaults
+
+    c = model.ledger.contracts
+    amounts = np.minimum(np.asarray(amounts, dtype=float), c.principal[rows])
+    for r, amount in zip(rows.tolist(), amounts.tolist(), strict=True):
+        defaults.book_loss(model, r, amount)
+    model.ledger.write_down(rows, amounts)
+
+
+def per_cohort_seize_collateral(model, party: int) -> None:
+    """The collateral seizure as written before (the reference): a mask and a price per cohort."""
+    from accounting.ledger import World
+    from economy import defaults
+
+    ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
+    sold_gw = 0.0
+    rows = defaults._debt_rows(model, party)
+    rows = rows[c.collateral[rows] >= 0]
+    for cohort in np.unique(c.collateral[rows]):
+        secured = rows[c.collateral[rows] == cohort]
+        ledger.release_collateral(secured)
+        if not cap.active[cohort] or cap.owner[cohort] != party:
+            continue
+        price = float(defaults.distressed_prices(model, np.array([cohort]))[0])
+        sold_gw += float(cap.gw[cohort])
+        ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), price)
+        claims = c.principal[secured]
+        proceeds = min(price, float(claims.sum()), max(float(ledger.cash[party]), 0.0))
+        if proceeds > 0:
+            ledger.repay(secured, claims / claims.sum() * proceeds)
+        lenders = ", ".join(sorted({ledger.names[i] for i in c.creditor[secured]}))
+        model.log(
+            "collateral",
+            lenders,
+            f"{lenders} seize and sell {ledger.names[party]}'s GPU collateral for "
+            f"{price:.1f}bn against {claims.sum():.1f}bn of secured loans",
+            ledger.names[party],
+            price,
+        )
+    model.market.fire_sale(sold_gw, model.installed_gw())
+
+
+def _stressed_books(agents: int, quarters: int) -> dict:
+    """A stressed population economy (the benchmark's bust) after ``quarters``: every number it wrote, as bytes."""
+    from benchmarks.books import MIX
+    from benchmarks.test_performance import STRESS
+    from economy.losses import LossKind
+    from economy.model import CreditLoopModel
+    from params.loader import build_parameters
+
+    counts = {f"population.{kind}": round(share * agents) for kind, share in MIX.items()}
+    model = CreditLoopModel(build_parameters(counts, STRESS), rng=1, scenario="population")
+    for _ in range(quarters):
+        model.step()
+    ledger = model.ledger
+    out = {"series": model.datacollector.get_model_vars_dataframe().to_numpy(dtype=float).tobytes()}
+    out |= {name: getattr(ledger, name).tobytes() for name in ("cash", "retained", "fin_assets", "fin_liabs")}
+    for label, table in (
+        ("contracts", ledger.contracts),
+        ("capacity", ledger.capacity),
+        ("journal", ledger.journal),
+        ("losses", model.loss_book),
+    ):
+        out |= {f"{label}.{k}": v.tobytes() for k, v in table.columns().items()}
+    out["events"] = repr(model.events.events)
+    out["lines"] = (int(ledger.journal.n), int(model.loss_book.n), int(model.defaults_total))
+    out["protection_lines"] = int((model.loss_book.view("kind") == int(LossKind.PROTECTION)).sum())
+    return out
+
+
+def test_grouped_default_resolution_equals_the_per_contract_path(monkeypatch):
+    """The write-off (loss lines of unprotected creditors in one loss-book call) and the collateral seizure (every
+    cohort priced at once) give the same series, balances, books, journal and events, bit for bit."""
+    from economy import defaults
+
+    grouped = _stressed_books(300, 5)
+    monkeypatch.setattr(defaults, "write_off", per_contract_write_off)
+    monkeypatch.setattr(defaults, "_seize_collateral", per_cohort_seize_collateral)
+    reference = _stressed_books(300, 5)
+    # defaults to resolve, and SRT claims among their losses
+    assert reference["lines"][2] > 50 and reference["protection_lines"] > 0
+    assert grouped.keys() == reference.keys()
+    for key in reference:
+        assert grouped[key] == reference[key], key
