@@ -87,8 +87,9 @@ class ProjectCompany(CapacityOwner):
         c = self.model.ledger.contracts
         rows = c.of_creditor(self.party)
         rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.COMPUTE)]
-        starts = sorted({first_q, *(int(s) for s in c.start_q[rows] if s > first_q)})
-        needs = [self.model.contracted_gw_at(self.party, q) for q in starts]
+        start, end, gw = c.start_q[rows], c.maturity_q[rows], c.gw[rows]
+        starts = sorted({first_q, *(int(s) for s in start if s > first_q)})
+        needs = [float(gw[(start <= q) & (end > q)].sum()) for q in starts]  # as ``contracted_gw_at``
         best = max(range(len(starts)), key=lambda i: (needs[i], -starts[i]))
         return starts[best], needs[best]
 

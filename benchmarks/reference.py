@@ -41,9 +41,8 @@ class Party:
     paid_in: float = 0.0
     retained: float = 0.0
     cash_at_open: float = 0.0
-    listed: bool = (
-        True  # an unlisted issuer's shares are worth its book equity (at least 0), not a market value
-    )
+    # an unlisted issuer's shares are worth its book equity (at least 0), not a market value
+    listed: bool = True
 
 
 @dataclass

@@ -184,24 +184,27 @@ def free_shell_gw(model: CreditLoopModel, party: int) -> float:
 
 def gw_ahead(model: CreditLoopModel, rows: np.ndarray, horizon_q: int) -> float:
     """GW of the cohorts ``rows`` still in service ``horizon_q`` quarters ahead (what retires by then is gone)."""
-    return gw_ahead_and_retiring(model, rows, horizon_q)[0]
+    age, per_share = _in_service(model, rows)
+    return float((per_share * _surviving(model, np.maximum(age + horizon_q, 0.0))).sum())
 
 
 def gw_ahead_and_retiring(model: CreditLoopModel, rows: np.ndarray, horizon_q: int) -> tuple[float, float]:
     """(GW of the cohorts ``rows`` still in service ``horizon_q`` quarters ahead, GW of them that retire in that
     quarter): the capacity a build lag ahead and the replacement an order placed now must make for it."""
-    cap = model.ledger.capacity
-    rows = rows[cap.active[rows] & (cap.gw[rows] > 0)]
-    if rows.size == 0:
-        return 0.0, 0.0
-    age = model.quarter - cap.ready_q[rows].astype(float)  # negative while not yet ready
-    now = _surviving(model, np.maximum(age, 0.0))
-    alive = now > 0
-    scale = cap.gw[rows] / np.maximum(now, 1e-12)
+    age, per_share = _in_service(model, rows)
     then = _surviving(model, np.maximum(age + horizon_q, 0.0))
     before = _surviving(model, np.maximum(age + horizon_q - 1, 0.0))
-    ahead = float(np.where(alive, scale * then, 0.0).sum())
-    return ahead, float(np.where(alive, scale * np.maximum(before - then, 0.0), 0.0).sum())
+    return float((per_share * then).sum()), float((per_share * np.maximum(before - then, 0.0)).sum())
+
+
+def _in_service(model: CreditLoopModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ages of the live cohorts ``rows`` and their GW per unit of surviving share (0 for a cohort that has
+    none left), so that GW at a later age is ``per_share × surviving share then``."""
+    cap = model.ledger.capacity
+    rows = rows[cap.active[rows] & (cap.gw[rows] > 0)]
+    age = model.quarter - cap.ready_q[rows].astype(float)  # negative while not yet ready
+    now = _surviving(model, np.maximum(age, 0.0))
+    return age, np.where(now > 0, cap.gw[rows] / np.maximum(now, 1e-12), 0.0)
 
 
 def fleet_weights(count: int, growth_annual: float, life_q: float) -> tuple[np.ndarray, np.ndarray]:
