@@ -26,6 +26,9 @@ class Market:
         self.growth_shift = 0.0  # scenario shift of trend growth (1/year)
         self.growth_shift_until = -1
         self.utilisation = d.initial_utilisation
+        # demand at the calibrated price over the capacity on the market: above 1 capacity is short whatever the
+        # price; utilisation alone cannot say it, since a glut's low price also sells out the capacity (§7.1)
+        self.demand_over_capacity = d.initial_utilisation
         self.compute_price = d.compute_price_usd_bn_per_gw_year
         self.reference_rate = c.reference_rate_annual
         self.spread_shock = 0.0  # log multiplier of spreads from scenario shocks
@@ -82,7 +85,9 @@ class Market:
         p0, u_n, eta = d.compute_price_usd_bn_per_gw_year, d.initial_utilisation, d.compute_demand_elasticity
         if retail_gw <= 0:
             self.utilisation = 1.0
+            self.demand_over_capacity = 0.0  # nothing on the market: no ratio (reported as 0)
             return
+        self.demand_over_capacity = demand_gw / retail_gw
         wanted = demand_gw * (self.compute_price / p0) ** (-eta)
         excess = wanted / (u_n * retail_gw)
         price = self.compute_price * excess**d.price_adjustment_speed

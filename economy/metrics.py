@@ -58,6 +58,7 @@ MODEL_SERIES = (
     "idle_gw",
     "waiting_for_power_gw",
     "utilisation",
+    "demand_over_capacity",
     "compute_price",
     "demand_index",
     "circularity_index",
@@ -135,6 +136,7 @@ def quarter_metrics(model: CreditLoopModel) -> dict[str, float]:
     ready = active & ~cap.view("energised") & (cap.view("ready_q") <= model.quarter)
     out["waiting_for_power_gw"] = float(cap.view("gw")[ready].sum())
     out["utilisation"] = market.utilisation
+    out["demand_over_capacity"] = market.demand_over_capacity
     out["compute_price"] = market.compute_price
     out["demand_index"] = market.demand_index
     out["circularity_index"] = model.circularity_index

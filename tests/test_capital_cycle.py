@@ -79,13 +79,21 @@ def test_the_compute_price_moves_toward_clearing_within_its_bounds():
     p0, u_n = d.compute_price_usd_bn_per_gw_year, d.initial_utilisation
     market.clear_compute(u_n * 100.0, 100.0, 2.0)  # demand at normal use: nothing moves
     assert market.compute_price == pytest.approx(p0) and market.utilisation == pytest.approx(u_n)
+    assert market.demand_over_capacity == pytest.approx(u_n)
     market.clear_compute(1.2 * u_n * 100.0, 100.0, 2.0)  # 20% excess: P = P0 * 1.2^0.5, u = 1 (rationed)
     assert market.compute_price == pytest.approx(p0 * 1.2**0.5)
     assert market.utilisation == 1.0
+    assert market.demand_over_capacity == pytest.approx(1.2 * u_n)  # 1.14: short at the calibrated price
     market.compute_price = p0
     market.clear_compute(0.5 * u_n * 100.0, 100.0, 2.0)  # a glut: the price falls, utilisation with it
     assert market.compute_price == pytest.approx(p0 * 0.5**0.5)
     assert market.utilisation == pytest.approx(0.5 * u_n * 0.5**-0.5)  # demand rises as the price falls
+    # a glut the price has cleared: demand at P0 is 62% of capacity, the price stands at 0.64 P0 (seed 5 of the
+    # baseline in 2031Q1): the capacity is 97% sold, utilisation says 'full', the ratio says 'glut'
+    market.compute_price = 0.64 * p0
+    market.clear_compute(0.62 * 100.0, 100.0, 2.0)
+    assert market.utilisation == pytest.approx(min(1.0, 0.62 / (0.64 * (0.62 / (0.64 * u_n)) ** 0.5)))
+    assert market.utilisation > 0.95 and market.demand_over_capacity == pytest.approx(0.62)
     market.compute_price = p0
     market.clear_compute(100 * u_n * 100.0, 100.0, 2.0)
     assert market.compute_price == pytest.approx(d.compute_price_max_multiple * p0)  # bounded above
@@ -106,8 +114,14 @@ def test_capacity_is_bought_retired_and_disposed_of_in_the_books_and_the_price_s
         assert (retired[8:] > 0).all() and f["replacement_capex"].iloc[8:].sum() > 0
         debt = f[[c for c in f.columns if c.startswith("debt_") and "balance" not in c]].sum(axis=1)
         assert debt.iloc[8] > debt.iloc[0]  # the build-out is debt-financed
-    assert all(f["compute_price"].max() > 10.0 for f in _frames("bull"))  # a shortage earns a scarcity rent
-    assert all(f["compute_price"].min() < 10.0 for f in _frames("revenue_disappoints"))  # a glut does not
+    bull, glut = _frames("bull"), _frames("revenue_disappoints")
+    assert all(f["compute_price"].max() > 10.0 for f in bull)  # a shortage earns a scarcity rent
+    assert all(f["compute_price"].min() < 10.0 for f in glut)  # a glut does not
+    # demand at the calibrated price over capacity tells the two apart where utilisation cannot: the bull is
+    # short (above 1) in most quarters (90-100% in seeds 1-5), the glut below 1 on average once its shock has hit
+    # (0.63-0.73 from 2027Q4; it recovers to 1.05-1.07 at the end in two seeds)
+    assert all((f["demand_over_capacity"] > 1.0).mean() > 0.5 for f in bull)
+    assert all(f["demand_over_capacity"].iloc[8:].mean() < 1.0 for f in glut)
 
 
 def test_a_demand_shock_lowers_gpu_values_beyond_ageing_and_trips_more_covenants():
