@@ -27,6 +27,7 @@ TARGETS = {
     "ratio_to_numpy_floor": ("<=", 5.0),
     "contracts_cost_exponent": ("<=", 1.2),
     "lean_vs_datacollector": (">=", 1.5),
+    "stressed_quarter_cost_exponent": ("<=", 1.1),
 }
 SWEEP_RUNS, SWEEP_CORES = 1000, 2
 
