@@ -156,6 +156,8 @@ def debtrank(
     n = equity.size
     seeds = _check_seeds(seeds, n)
     v = _relative_value(value, equity)
+    if sp.issparse(w):
+        return _debtrank_sparse(w, equity, seeds, v, shock)
     h0, distressed, inactive = _initial_state(equity, seeds, shock)
     h = _propagate(w, h0, distressed, inactive)
     # h never falls, so each term is ≥ 0 and R ≥ 0 holds exactly, not only up to rounding. A row-wise sum, not
@@ -173,20 +175,26 @@ def distress_rounds(exposures, equity, seed: int, *, shock: float = 1.0) -> tupl
     w = impact_matrix(exposures, equity)
     equity = np.asarray(equity, dtype=float)
     seeds = _check_seeds([seed], equity.size)
-    h0, distressed, inactive = _initial_state(equity, seeds, shock)
     hs, states = [], []
 
     def record(h, d, i):
         hs.append(h[0].copy())
         states.append(np.where(i[0], INACTIVE, np.where(d[0], DISTRESSED, UNDISTRESSED)))
 
-    _propagate(w, h0, distressed, inactive, record=record)
+    if sp.issparse(w):
+        _propagate_sparse(w, equity, seeds, shock, record=record)
+    else:
+        _propagate(w, *_initial_state(equity, seeds, shock), record=record)
     return np.array(hs), np.array(states)
 
 
-def _initial_state(equity: np.ndarray, seeds: np.ndarray, shock: float):
+def _check_shock(shock: float) -> None:
     if not 0.0 <= shock <= 1.0:
         raise ValueError(f"shock must lie in [0, 1], got {shock}")
+
+
+def _initial_state(equity: np.ndarray, seeds: np.ndarray, shock: float):
+    _check_shock(shock)
     m, n = seeds.size, equity.size
     solvent = equity > 0
     rows = np.arange(m)
@@ -256,6 +264,83 @@ def _propagate_selective(w, h, distressed, inactive, record) -> np.ndarray:
         h[live], inactive[live], distressed[live] = h_new, inactive_new, distressed_new
         live = live[distressed_new.any(axis=1)]
     raise RuntimeError("DebtRank did not stop within n + 1 rounds; the state update is broken")
+
+
+def _debtrank_sparse(w: sp.csr_array, equity, seeds, v, shock) -> np.ndarray:
+    """R of each seed from the sparse runs, bit for bit the sum ``debtrank`` takes over the dense (m × n) h."""
+    m, n = seeds.size, equity.size
+    h, reached, h0_seeds = _propagate_sparse(w, equity, seeds, shock)
+    seed_pairs = np.arange(m) * n + seeds
+    # (h - h0) * v is an exact 0 at every pair no run reached (h = h0 there: 0 for a solvent firm, 1 for an
+    # insolvent one), so the buffer h, 0 there, takes the same terms in place at the pairs reached (h0 = 0 but for
+    # the seeds), and the same row-wise sum over it gives the same bits.
+    seed_terms = (h[seed_pairs] - h0_seeds) * v[seeds]
+    h[reached] = h[reached] * v[reached % n]
+    h[seed_pairs] = seed_terms
+    return h.reshape(m, n).sum(axis=1)
+
+
+def _propagate_sparse(w: sp.csr_array, equity, seeds, shock, record=None):
+    """The rounds of every run over a sparse W, touching only the pairs (run, firm) the runs reach.
+
+    Returns ``(h, reached, h0_seeds)``: h of every pair as a flat (m · n) array, pair (r, i) at r · n + i, with
+    0 at the pairs never reached (an insolvent firm's h = 1 there is left to the caller); the pairs any round
+    pushed distress to (repeats allowed); and the seeds' initial h. The state of the pairs is the one
+    ``_propagate_selective`` keeps densely, with the same bits: a round pushes, for each pair (r, k) Distressed
+    in it, h_rk · W[k→i] to each (r, i) along the stored entries of W's row k, and adds the pushes to one pair
+    in increasing k from 0, as the dense-by-sparse product there does (scipy's csc_matvecs: y += a · x, sender
+    by sender); a sender Distressed in another run adds an exact 0 there, which leaves the sum as it is.
+    """
+    _check_shock(shock)
+    m, n = seeds.size, equity.size
+    solvent = equity > 0
+    indptr, indices, data = w.indptr, w.indices, w.data
+    # Buffers over every pair, allocated once and zero (calloc'd: pages no run reaches are never written);
+    # a round reads and writes only the pairs it reaches. Insolvent firms other than the seed are the shared
+    # base state, Inactive with h = 1 in every run: their columns of W are empty (impact_matrix), so no push
+    # reaches them and they need no pair.
+    h = np.zeros(m * n)
+    state = np.zeros(m * n, dtype=np.int8)
+    # The pairs Distressed in this round, sorted by (run, firm), and their h.
+    pairs = np.arange(m, dtype=np.int64) * n + seeds
+    h0_seeds = np.where(solvent[seeds], shock, 1.0)
+    sent = h0_seeds
+    h[pairs] = sent
+    state[pairs] = DISTRESSED
+    reached = [pairs[:0]]
+    for _ in range(n + 1):
+        if record is not None:
+            record(*_dense_state(h, state, solvent, seeds))
+        if pairs.size == 0:
+            return h, np.concatenate(reached), h0_seeds
+        run, firm = np.divmod(pairs, n)
+        start, count = indptr[firm], indptr[firm + 1] - indptr[firm]
+        # One entry per (Distressed pair, stored entry of its firm's row of W), grouped by pair in (run, firm)
+        # order, so each receiving pair's pushes come in increasing firm k.
+        sender = np.repeat(np.arange(pairs.size), count)
+        entry = np.arange(sender.size) + np.repeat(start - (np.cumsum(count) - count), count)
+        to = run[sender] * n + indices[entry]
+        receivers, which = np.unique(to, return_inverse=True)
+        # bincount adds its weights in input order, from 0.
+        push = np.bincount(which, weights=data[entry] * sent[sender], minlength=receivers.size)
+        h_new = np.minimum(h[receivers] + push, 1.0)
+        h[receivers] = h_new
+        new = (state[receivers] == UNDISTRESSED) & (h_new > 0.0)
+        state[pairs] = INACTIVE
+        pairs, sent = receivers[new], h_new[new]
+        state[pairs] = DISTRESSED
+        reached.append(receivers)
+    raise RuntimeError("DebtRank did not stop within n + 1 rounds; the state update is broken")
+
+
+def _dense_state(h: np.ndarray, state: np.ndarray, solvent: np.ndarray, seeds: np.ndarray):
+    """The sparse runs' state as the dense (h, distressed, inactive) of ``_propagate_full``, for ``record``."""
+    m, n = seeds.size, solvent.size
+    h, state = h.reshape(m, n).copy(), state.reshape(m, n).copy()
+    base = np.repeat(~solvent[None, :], m, axis=0)
+    base[np.arange(m), seeds] = False
+    h[base], state[base] = 1.0, INACTIVE
+    return h, state == DISTRESSED, state == INACTIVE
 
 
 def _check_shapes(shape, equity: np.ndarray) -> int:
