@@ -158,6 +158,12 @@ def debtrank(
     v = _relative_value(value, equity)
     if sp.issparse(w):
         return _debtrank_sparse(w, equity, seeds, v, shock)
+    return _debtrank_dense(w, equity, seeds, v, shock)
+
+
+def _debtrank_dense(w, equity, seeds, v, shock) -> np.ndarray:
+    """R over the dense (m × n) state of all runs: ``debtrank``'s path for a dense W; for a sparse W, the
+    selective rounds ``debtrank`` took before ``_debtrank_sparse``, kept as the reference the tests hold it to."""
     h0, distressed, inactive = _initial_state(equity, seeds, shock)
     h = _propagate(w, h0, distressed, inactive)
     # h never falls, so each term is ≥ 0 and R ≥ 0 holds exactly, not only up to rounding. A row-wise sum, not
@@ -267,7 +273,7 @@ def _propagate_selective(w, h, distressed, inactive, record) -> np.ndarray:
 
 
 def _debtrank_sparse(w: sp.csr_array, equity, seeds, v, shock) -> np.ndarray:
-    """R of each seed from the sparse runs, bit for bit the sum ``debtrank`` takes over the dense (m × n) h."""
+    """R of each seed from the sparse runs: bit for bit what ``_debtrank_dense`` gives on the same sparse W."""
     m, n = seeds.size, equity.size
     h, reached, h0_seeds = _propagate_sparse(w, equity, seeds, shock)
     seed_pairs = np.arange(m) * n + seeds
