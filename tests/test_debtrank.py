@@ -259,6 +259,22 @@ def test_seed_subset_matches_all_seeds():
             debtrank(sp.csr_array(x), equity, seeds=seeds), everyone[seeds], rtol=1e-12, atol=1e-15
         )
     assert debtrank(*chain(), seeds=[]).shape == (0,)
+    assert debtrank(*chain(), seeds=[], chunk=2).shape == (0,)
+
+
+def test_seeds_in_chunks_give_the_same_bits():
+    # Hand-checked: the chain in chunks of 2 seeds still gives (0.1875, 0.125, 0).
+    np.testing.assert_allclose(debtrank(*chain(), chunk=2), [0.1875, 0.125, 0.0])
+    rng = np.random.default_rng(5)
+    x, equity = random_network(rng, 300, density=0.01, insolvent=0.05)
+    for shock in (1.0, 0.6):
+        everyone = debtrank(sp.csr_array(x), equity, shock=shock)
+        for chunk in (1, 7, 256, 300, 1000):
+            assert np.array_equal(debtrank(sp.csr_array(x), equity, shock=shock, chunk=chunk), everyone)
+            # A dense W's rounds are BLAS products, blocked by the number of runs: the same up to rounding.
+            np.testing.assert_allclose(
+                debtrank(x, equity, shock=shock, chunk=chunk), everyone, rtol=1e-12, atol=1e-15
+            )
 
 
 def test_bad_inputs_are_refused():
@@ -279,6 +295,8 @@ def test_bad_inputs_are_refused():
         debtrank(x, equity, seeds=[-1])
     with pytest.raises(ValueError, match="value"):
         debtrank(x, equity, value=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="chunk"):
+        debtrank(x, equity, chunk=0)
 
 
 # Networks of 1–6 firms; some claims are zero, some equities zero or negative.
