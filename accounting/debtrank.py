@@ -284,23 +284,28 @@ def _propagate_selective(w, h, distressed, inactive, record) -> np.ndarray:
 def _debtrank_sparse(w: sp.csr_array, equity, seeds, v, shock) -> np.ndarray:
     """R of each seed from the sparse runs: bit for bit what ``_debtrank_dense`` gives on the same sparse W."""
     m, n = seeds.size, equity.size
-    h, reached, h0_seeds = _propagate_sparse(w, equity, seeds, shock)
+    h, reached, dense, h0_seeds = _propagate_sparse(w, equity, seeds, shock)
     seed_pairs = np.arange(m) * n + seeds
     # (h - h0) * v is an exact 0 at every pair no run reached (h = h0 there: 0 for a solvent firm, 1 for an
     # insolvent one), so the buffer h, 0 there, takes the same terms in place at the pairs reached (h0 = 0 but for
-    # the seeds), and the same row-wise sum over it gives the same bits.
+    # the seeds) and over the whole rows of the runs some round took whole, all from h as it came back; the same
+    # row-wise sum over it gives the same bits.
     seed_terms = (h[seed_pairs] - h0_seeds) * v[seeds]
-    h[reached] = h[reached] * v[reached % n]
+    reached_terms = h[reached] * v[reached % n]
+    rows = h.reshape(m, n)
+    rows[dense] *= v
+    h[reached] = reached_terms
     h[seed_pairs] = seed_terms
-    return h.reshape(m, n).sum(axis=1)
+    return rows.sum(axis=1)
 
 
 def _propagate_sparse(w: sp.csr_array, equity, seeds, shock, record=None):
     """The rounds of every run over a sparse W, touching only the pairs (run, firm) the runs reach.
 
-    Returns ``(h, reached, h0_seeds)``: h of every pair as a flat (m · n) array, pair (r, i) at r · n + i, with
-    0 at the pairs never reached (an insolvent firm's h = 1 there is left to the caller); the pairs any round
-    pushed distress to (repeats allowed); and the seeds' initial h. The state of the pairs is the one
+    Returns ``(h, reached, dense, h0_seeds)``: h of every pair as a flat (m · n) array, pair (r, i) at r · n + i,
+    with 0 at the pairs never reached (an insolvent firm's h = 1 there is left to the caller); the pairs a
+    pair-by-pair round pushed distress to (repeats allowed); the runs a round took whole (their every pair may
+    have been reached); and the seeds' initial h. The state of the pairs is the one
     ``_propagate_selective`` keeps densely, with the same bits: a round pushes, for each pair (r, k) Distressed
     in it, h_rk · W[k→i] to each (r, i) along the stored entries of W's row k, and adds the pushes to one pair
     in increasing k from 0, as the dense-by-sparse product there does (scipy's csc_matvecs: y += a · x, sender
@@ -309,7 +314,7 @@ def _propagate_sparse(w: sp.csr_array, equity, seeds, shock, record=None):
     _check_shock(shock)
     m, n = seeds.size, equity.size
     solvent = equity > 0
-    indptr, indices, data = w.indptr, w.indices, w.data
+    indptr = w.indptr
     # Buffers over every pair, allocated once and zero (calloc'd: pages no run reaches are never written);
     # a round reads and writes only the pairs it reaches. Insolvent firms other than the seed are the shared
     # base state, Inactive with h = 1 in every run: their columns of W are empty (impact_matrix), so no push
@@ -323,29 +328,65 @@ def _propagate_sparse(w: sp.csr_array, equity, seeds, shock, record=None):
     h[pairs] = sent
     state[pairs] = DISTRESSED
     reached = [pairs[:0]]
+    dense = np.zeros(m, dtype=bool)  # the runs some round took whole (_dense_round)
     for _ in range(n + 1):
         if record is not None:
             record(*_dense_state(h, state, solvent, seeds))
         if pairs.size == 0:
-            return h, np.concatenate(reached), h0_seeds
+            return h, np.concatenate(reached), np.flatnonzero(dense), h0_seeds
         run, firm = np.divmod(pairs, n)
         start, count = indptr[firm], indptr[firm + 1] - indptr[firm]
-        # One entry per (Distressed pair, stored entry of its firm's row of W), grouped by pair in (run, firm)
-        # order, so each receiving pair's pushes come in increasing firm k.
-        sender = np.repeat(np.arange(pairs.size), count)
-        entry = np.arange(sender.size) + np.repeat(start - (np.cumsum(count) - count), count)
-        to = run[sender] * n + indices[entry]
-        receivers, which = np.unique(to, return_inverse=True)
-        # bincount adds its weights in input order, from 0.
-        push = np.bincount(which, weights=data[entry] * sent[sender], minlength=receivers.size)
-        h_new = np.minimum(h[receivers] + push, 1.0)
-        h[receivers] = h_new
-        new = (state[receivers] == UNDISTRESSED) & (h_new > 0.0)
-        state[pairs] = INACTIVE
-        pairs, sent = receivers[new], h_new[new]
-        state[pairs] = DISTRESSED
-        reached.append(receivers)
+        live = np.unique(run)
+        if count.sum() <= PAIRWISE_ROUND_SHARE * live.size * n:
+            pairs, sent, receivers = _pairwise_round(w, h, state, pairs, sent, run, start, count, n)
+            reached.append(receivers)
+        else:
+            pairs, sent = _dense_round(w, h.reshape(m, n), state.reshape(m, n), live)
+            dense[live] = True
     raise RuntimeError("DebtRank did not stop within n + 1 rounds; the state update is broken")
+
+
+# A round of the sparse runs goes pair by pair while its pushes number at most this share of the live runs'
+# (m_live x n) pairs: a pair-by-pair push (gathers, a sort) costs several times a dense one per pair. Above it
+# (distress reaching most firms), the round is the selective path's, over the live runs' rows of the buffers.
+PAIRWISE_ROUND_SHARE = 0.25
+
+
+def _pairwise_round(w, h, state, pairs, sent, run, start, count, n):
+    """One round from the Distressed pairs (sorted by (run, firm)) and their h; returns the next round's and the
+    pairs pushed to. Updates the flat buffers h and state in place."""
+    # One entry per (Distressed pair, stored entry of its firm's row of W), grouped by pair in (run, firm) order,
+    # so each receiving pair's pushes come in increasing firm k.
+    sender = np.repeat(np.arange(pairs.size), count)
+    entry = np.arange(sender.size) + np.repeat(start - (np.cumsum(count) - count), count)
+    to = run[sender] * n + w.indices[entry]
+    receivers, which = np.unique(to, return_inverse=True)
+    # bincount adds its weights in input order, from 0.
+    push = np.bincount(which, weights=w.data[entry] * sent[sender], minlength=receivers.size)
+    h_new = np.minimum(h[receivers] + push, 1.0)
+    h[receivers] = h_new
+    new = (state[receivers] == UNDISTRESSED) & (h_new > 0.0)
+    state[pairs] = INACTIVE
+    state[receivers[new]] = DISTRESSED
+    return receivers[new], h_new[new], receivers
+
+
+def _dense_round(w, h, state, live):
+    """The same round as ``_pairwise_round``, as ``_propagate_selective`` takes it over the live runs' rows of the
+    (m x n) buffers h and state (updated in place); returns the next round's Distressed pairs and their h."""
+    h_live, state_live = h[live], state[live]
+    d_live = state_live == DISTRESSED
+    senders = np.flatnonzero(d_live.any(axis=0))
+    push = np.where(d_live[:, senders], h_live[:, senders], 0.0) @ w[senders]
+    h_new = np.minimum(h_live + push, 1.0)
+    new = (state_live == UNDISTRESSED) & (h_new > 0.0)
+    # UNDISTRESSED (0) → DISTRESSED (1) → INACTIVE (2): one step for the new and for this round's Distressed.
+    state_live += d_live
+    state_live += new
+    h[live], state[live] = h_new, state_live
+    n = h.shape[1]
+    at = np.flatnonzero(new)
+    return live[at // n] * n + at % n, h_new.ravel()[at]
 
 
 def _dense_state(h: np.ndarray, state: np.ndarray, solvent: np.ndarray, seeds: np.ndarray):

@@ -402,7 +402,14 @@ def hand_networks():
     yield link, np.full(4, 10.0)
 
 
-def test_sparse_runs_are_bit_identical_on_the_hand_networks():
+# Every round pair by pair, the default (dense rounds where distress reaches most of the live runs' pairs), every
+# round dense.
+round_shares = pytest.mark.parametrize("share", [np.inf, dr.PAIRWISE_ROUND_SHARE, 0.0])
+
+
+@round_shares
+def test_sparse_runs_are_bit_identical_on_the_hand_networks(monkeypatch, share):
+    monkeypatch.setattr(dr, "PAIRWISE_ROUND_SHARE", share)
     # Hand-checked first, on the sparse runs: the chain (0.1875, 0.125, 0), the ring at shock 0.5 (0.16, 0.16,
     # 0.14), the insolvent creditor (0, 1/6, 0).
     np.testing.assert_allclose(both_paths(*chain())[0], [0.1875, 0.125, 0.0])
@@ -468,7 +475,9 @@ def sparse_network(rng, n, claims=4.0, hubs=0.01, insolvent=0.05, ring=False):
     ("n", "claims", "seeds", "ring"),
     [(1000, 4.0, None, False), (1000, 4.0, slice(0, 300), True), (10000, 0.6, slice(3000, 3256), False)],
 )
-def test_sparse_runs_are_bit_identical_on_random_networks(n, claims, seeds, ring):
+@round_shares
+def test_sparse_runs_are_bit_identical_on_random_networks(monkeypatch, share, n, claims, seeds, ring):
+    monkeypatch.setattr(dr, "PAIRWISE_ROUND_SHARE", share)
     # Hubs make pairs that take up to ~100 pushes in one round, added in increasing sender order (in the other
     # order some 2% of the 1,000-firm case's pushed pairs differ in the last bits); insolvent firms are the
     # shared base state; the ring sends distress round the whole cycle back to the seed (shock < 1).
