@@ -75,11 +75,8 @@ def debtranks(model: CreditLoopModel) -> np.ndarray:
     if agents.size <= SEED_CHUNK:
         out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity)
         return out
-    # Every agent is a seed: all at once, the runs' state would be (agents x agents) dense matrices, 0.8 GB each at
-    # 10,000 firms. Seeds in chunks keep it to (SEED_CHUNK x agents); each run (row) is computed on its own over
-    # the sparse W (zero pushes from other runs' senders add exact zeros), so the numbers are the same.
-    seeds = np.arange(agents.size)
-    out[agents] = np.concatenate(
-        [debtrank(w, equity, seeds=seeds[i : i + SEED_CHUNK]) for i in range(0, seeds.size, SEED_CHUNK)]
-    )
+    # Every agent is a seed: all at once, the runs' buffers would be (agents x agents), 0.8 GB each at 10,000
+    # firms. Seeds in chunks keep them to (SEED_CHUNK x agents), over one impact matrix; each run (row) is computed
+    # on its own, so the numbers are the same.
+    out[agents] = debtrank(w, equity, chunk=SEED_CHUNK)
     return out

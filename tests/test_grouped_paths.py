@@ -1,5 +1,6 @@
 """Grouped passes equal the per-debtor loops they replaced: the LTV covenant's margin-call events
-(economy/marks.py: one stable sort of the tripped rows by debtor instead of a pass over every row per debtor)."""
+(economy/marks.py: one stable sort of the tripped rows by debtor instead of a pass over every row per debtor); the
+sparse DebtRank runs equal the dense-state rounds they replaced on stressed books."""
 
 from __future__ import annotations
 
@@ -102,6 +103,27 @@ def test_debtrank_seeds_in_chunks_equal_all_seeds_at_once(monkeypatch):
     small = systemic.debtranks(model)
     assert np.isfinite(at_once).sum() > 600 and (at_once > 0).sum() > 100
     assert np.array_equal(chunked, at_once, equal_nan=True) and np.array_equal(small, at_once, equal_nan=True)
+
+
+def test_sparse_debtrank_equals_the_dense_state_rounds_on_stressed_books():
+    # The benchmark's stressed population quarter (1,000 firms, ~400 of them insolvent): every agent's DebtRank
+    # from the sparse runs (accounting/debtrank.py: _debtrank_sparse) against the selective rounds over the dense
+    # (seeds x firms) state they replaced (_debtrank_dense), chunk by chunk as economy/systemic.py runs them.
+    from accounting import debtrank as dr
+    from benchmarks.test_performance import stressed_model
+    from economy import systemic
+
+    model = stressed_model(1000)
+    ranks = systemic.debtranks(model)
+    agents = np.flatnonzero(~model.ledger.is_world)
+    equity = model.ledger.equity()[agents]
+    w = dr.impact_matrix(systemic.exposures(model)[agents][:, agents], equity)
+    v, seeds, step = dr._relative_value(None, equity), np.arange(agents.size), systemic.SEED_CHUNK
+    reference = [
+        dr._debtrank_dense(w, equity, seeds[i : i + step], v, 1.0) for i in range(0, seeds.size, step)
+    ]
+    assert (equity <= 0).sum() > 100 and (ranks[agents] > 0).sum() > 100
+    assert np.array_equal(ranks[agents], np.concatenate(reference))
 
 
 # -- default resolution (economy/defaults.py) ------------------------------------------------------------------------
