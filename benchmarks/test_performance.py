@@ -255,7 +255,7 @@ def test_datacollector(benchmark, agents):
 
 
 # -- memory ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("agents", [1000, 10000])
+@pytest.mark.parametrize("agents", [1000, 10000, pytest.param(LARGEST, marks=pytest.mark.slow)])
 def test_peak_memory(benchmark, agents):
     """Peak traced memory (tracemalloc: Python objects and numpy arrays) to build a population economy and run
     one quarter. Timed too, but tracing slows it down: see step_population for speed."""

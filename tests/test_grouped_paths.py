@@ -175,7 +175,6 @@ def _stressed_books(agents: int, quarters: int) -> dict:
     """A stressed population economy (the benchmark's bust) after ``quarters``: every number it wrote, as bytes."""
     from benchmarks.books import MIX
     from benchmarks.test_performance import STRESS
-    from economy.losses import LossKind
     from economy.model import CreditLoopModel
     from params.loader import build_parameters
 
@@ -183,9 +182,26 @@ def _stressed_books(agents: int, quarters: int) -> dict:
     model = CreditLoopModel(build_parameters(counts, STRESS), rng=1, scenario="population")
     for _ in range(quarters):
         model.step()
+    return _written(model)
+
+
+def _calm_books(agents: int, quarters: int) -> dict:
+    """A population economy without shocks (thousands of syndicated loans, funds calling capital)."""
+    model = population_model(agents, seed=4)
+    for _ in range(quarters):
+        model.step()
+    return _written(model)
+
+
+def _written(model) -> dict:
+    """Every number a model has written, as bytes: its series, accounts, books, journal, loss book and events."""
+    from economy.losses import LossKind
+
     ledger = model.ledger
     out = {"series": model.datacollector.get_model_vars_dataframe().to_numpy(dtype=float).tobytes()}
-    out |= {name: getattr(ledger, name).tobytes() for name in ("cash", "retained", "fin_assets", "fin_liabs")}
+    accounts = ("cash", "retained", "paid_in", "fin_assets", "fin_liabs", "real_assets")
+    out |= {name: getattr(ledger, name).tobytes() for name in accounts}
+    out |= {f"firm_state.{k}": getattr(model.firm_state, k).tobytes() for k in ("appetite", "liquidated")}
     for label, table in (
         ("contracts", ledger.contracts),
         ("capacity", ledger.capacity),
@@ -213,3 +229,23 @@ def test_grouped_default_resolution_equals_the_per_contract_path(monkeypatch):
     assert grouped.keys() == reference.keys()
     for key in reference:
         assert grouped[key] == reference[key], key
+
+
+def test_postings_summed_over_the_parties_they_touch_equal_the_sums_over_every_party(monkeypatch):
+    """With many parties the ledger sums a small posting over the parties it touches (found with a dict or with
+    np.unique) instead of a bincount over all of them. Each way forced on every posting of a stressed and a calm
+    300-firm economy gives the same series, accounts, books, journal and events, bit for bit."""
+    from accounting import ledger
+
+    full = _stressed_books(300, 4), _calm_books(300, 3)
+    monkeypatch.setattr(ledger, "SMALL_BASE", -(10**9))  # every posting through the dict of touched parties
+    by_dict = _stressed_books(300, 4), _calm_books(300, 3)
+    monkeypatch.setattr(ledger, "SMALL_BASE", 10**9)  # every posting through np.unique
+    monkeypatch.setattr(ledger, "COMPACT_MIN_PARTIES", 0)
+    monkeypatch.setattr(ledger, "COMPACT_SPARSITY", 0)
+    by_unique = _stressed_books(300, 4), _calm_books(300, 3)
+    for compact in (by_dict, by_unique):
+        for got, want in zip(compact, full, strict=True):
+            assert got.keys() == want.keys()
+            for key in want:
+                assert got[key] == want[key], key
