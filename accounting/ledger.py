@@ -61,6 +61,9 @@ ACTIVITY = ("gross_marks",)
 # (measured on 2 cores, numpy 2.5), hence the two paths and their thresholds. Either way a party's sum adds its
 # lines in their order from 0.0, so every touched account gets the same bits; an untouched one is left as it is,
 # where adding the full path's 0.0 would turn a -0.0 into +0.0 (the same number).
+# A debt contract's amounts, which a split or a sale of part of it moves pro rata (the other columns are terms)
+PRO_RATA = ("principal", "allowance", "residual_guarantee", "margin_call", "gw", "past_due", "due")
+
 SMALL_BASE, SMALL_PER_LINE = 4096, 256  # the dict path when lines * SMALL_PER_LINE + SMALL_BASE < parties
 COMPACT_MIN_PARTIES = 12288  # else np.unique from this many parties ...
 COMPACT_SPARSITY = 16  # ... when the posting touches fewer than one party in this many
@@ -475,14 +478,20 @@ class Ledger(CapacityPostings):
         c = self.contracts
         if not IS_DEBT[c.kind[row]] or not 0.0 < share < 1.0:
             raise LedgerError(f"cannot split contract {row} by {share}")
-        moved = float(c.principal[row]) * share
-        terms = {name: getattr(c, name)[row] for name in c.column_names()}
-        terms["principal"] = moved
-        terms["allowance"] = float(c.allowance[row]) * share
-        new = c.append(**terms)
-        c._mut.principal[row] -= moved
-        c._mut.allowance[row] -= terms["allowance"]
-        return new
+        return self._carve(row, share)
+
+    def _carve(self, row: int, share: float, **terms) -> int:
+        """A new debt contract with ``share`` of ``row``'s amounts (its principal, allowance, guarantee, margin call,
+        collateral GW, past due) and its other terms, overridden by ``terms``; ``row`` keeps the rest. Amounts are
+        moved, never copied: a copied residual-value guarantee or margin call would be owed twice."""
+        c = self.contracts
+        new_terms = {name: getattr(c, name)[row] for name in c.column_names()}
+        for name in PRO_RATA:
+            moved = float(getattr(c, name)[row]) * share
+            new_terms[name] = moved
+            getattr(c._mut, name)[row] -= moved
+        new_terms.update(terms)
+        return c.append(**new_terms)
 
     def sell_claims(self, ids, shares, buyer: int, prices) -> np.ndarray:
         """Sell ``shares`` of the debt contracts ``ids`` to ``buyer`` for ``prices`` (cash): each sold part becomes
@@ -506,11 +515,8 @@ class Ledger(CapacityPostings):
             allowance = float(c.allowance[row]) * share
             carrying = face - allowance
             price = min(price, face)
-            terms = {name: getattr(c, name)[row] for name in c.column_names()}
-            terms.update(creditor=buyer, principal=face, allowance=face - price)
-            new_ids[k] = c.append(**terms)
-            c._mut.principal[row] -= face
-            c._mut.allowance[row] -= allowance
+            # the buyer carries its part at the price: its allowance is the discount to face
+            new_ids[k] = self._carve(row, share, creditor=buyer, allowance=face - price)
             a.fin_assets[seller] -= carrying
             a.retained[seller] += price - carrying
             a.fin_assets[buyer] += price

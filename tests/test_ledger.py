@@ -180,3 +180,39 @@ def test_a_value_marked_far_up_and_back_keeps_its_rounding_within_tolerance_and_
     ledger._acc.fin_assets[bank] += 1e-6 * 2e8  # far below the marks' size, far above their rounding
     with pytest.raises(InvariantError, match="Bank"):
         check(ledger)
+
+
+def test_a_loan_split_or_sold_in_part_moves_its_amounts_pro_rata_and_copies_only_its_terms():
+    """A sale of 30% of an SPV loan with a residual-value guarantee of 10, a margin call of 2 and 1 past due:
+    the buyer's contract carries 3 of principal, 3 of guarantee, 0.6 of margin call and 0.3 past due, at its price
+    (allowance = the discount to face); the seller keeps 7, 7, 1.4 and 0.7. Copying them would make the sponsor
+    guarantee 13 and the borrower meet 2.6 of margin calls on 10 of debt. A split moves amounts the same way."""
+    ledger, a, _, bank = books()
+    ledger.quarter = 1
+    loan = ledger.open_contract(
+        Kind.SPV_FACILITY,
+        bank,
+        a,
+        principal=10.0,
+        cash=10.0,
+        maturity_q=8,
+        spread=0.03,
+        residual_guarantee=10.0,
+    )
+    ledger.call_margin([loan], [2.0])
+    ledger.contracts._mut.past_due[loan] = 1.0
+    ledger.record_default(a)
+    (sold,) = ledger.sell_claims([loan], 0.3, int(World.OUTSIDE_INVESTORS), 2.4)
+    c = ledger.contracts
+    for row, share in ((sold, 0.3), (loan, 0.7)):
+        assert c.principal[row] == pytest.approx(10.0 * share)
+        assert c.residual_guarantee[row] == pytest.approx(10.0 * share)
+        assert c.margin_call[row] == pytest.approx(2.0 * share)
+        assert c.past_due[row] == pytest.approx(1.0 * share)
+        assert c.spread[row] == 0.03 and c.maturity_q[row] == 8 and c.debtor[row] == a
+    assert c.allowance[sold] == pytest.approx(0.6) and c.creditor[sold] == World.OUTSIDE_INVESTORS
+    half = ledger.split(loan, 0.5)
+    assert c.principal[half] == c.principal[loan] == pytest.approx(3.5)
+    assert c.residual_guarantee[half] + c.residual_guarantee[loan] == pytest.approx(7.0)
+    assert c.margin_call[half] + c.margin_call[loan] == pytest.approx(1.4)
+    check(ledger)
