@@ -61,12 +61,12 @@ ACTIVITY = ("gross_marks",)
 # (measured on 2 cores, numpy 2.5), hence the two paths and their thresholds. Either way a party's sum adds its
 # lines in their order from 0.0, so every touched account gets the same bits; an untouched one is left as it is,
 # where adding the full path's 0.0 would turn a -0.0 into +0.0 (the same number).
-# A debt contract's amounts, which a split or a sale of part of it moves pro rata (the other columns are terms)
-PRO_RATA = ("principal", "allowance", "residual_guarantee", "margin_call", "gw", "past_due", "due")
-
 SMALL_BASE, SMALL_PER_LINE = 4096, 256  # the dict path when lines * SMALL_PER_LINE + SMALL_BASE < parties
 COMPACT_MIN_PARTIES = 12288  # else np.unique from this many parties ...
 COMPACT_SPARSITY = 16  # ... when the posting touches fewer than one party in this many
+
+# A debt contract's amounts, which a split or a sale of part of it moves pro rata (the other columns are terms)
+PRO_RATA = ("principal", "allowance", "residual_guarantee", "margin_call", "gw", "past_due", "due")
 
 
 def _lines(x, keep: np.ndarray) -> np.ndarray:
@@ -191,9 +191,14 @@ class Ledger(CapacityPostings):
         amounts = amounts[keep]
         if (payers == payees).any():
             raise LedgerError(f"self-payment in {flow.name}")
-        k = amounts.size
-        where, bins, size = self._bins(np.concatenate([payers, payees]))
-        net = np.bincount(bins[k:], amounts, size) - np.bincount(bins[:k], amounts, size)  # in - out
+        n, k = self.n_parties, amounts.size
+        if (
+            n <= SMALL_BASE
+        ):  # _bins would take every party: skip joining the lines (payments are the hot posting)
+            where, net = slice(None), np.bincount(payees, amounts, n) - np.bincount(payers, amounts, n)
+        else:
+            where, bins, size = self._bins(np.concatenate([payers, payees]))
+            net = np.bincount(bins[k:], amounts, size) - np.bincount(bins[:k], amounts, size)  # in - out
         a = self._acc
         a.cash[where] += net
         if flow in PNL_FLOWS:
@@ -481,9 +486,9 @@ class Ledger(CapacityPostings):
         return self._carve(row, share)
 
     def _carve(self, row: int, share: float, **terms) -> int:
-        """A new debt contract with ``share`` of ``row``'s amounts (its principal, allowance, guarantee, margin call,
-        collateral GW, past due) and its other terms, overridden by ``terms``; ``row`` keeps the rest. Amounts are
-        moved, never copied: a copied residual-value guarantee or margin call would be owed twice."""
+        """A new debt contract with ``share`` of ``row``'s amounts (``PRO_RATA``) and its other terms, overridden by
+        ``terms``; ``row`` keeps the rest. Amounts are moved, never copied: a copied residual-value guarantee or
+        margin call would be owed twice."""
         c = self.contracts
         new_terms = {name: getattr(c, name)[row] for name in c.column_names()}
         for name in PRO_RATA:

@@ -167,7 +167,7 @@ STRESS = (
 
 
 # The largest stressed economy (issue 15's 1k / 10k / 30k); marked slow: its build and two quarters take about a
-# minute and a peak near a gigabyte.
+# minute, and its traced memory peaks near 0.5 GB.
 LARGEST = 30000
 
 

@@ -72,11 +72,8 @@ def debtranks(model: CreditLoopModel) -> np.ndarray:
     if not (equity > 0).any():  # no agent has equity left to lose: nothing more can be lost
         out[agents] = 0.0
         return out
-    if agents.size <= SEED_CHUNK:
-        out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity)
-        return out
     # Every agent is a seed: all at once, the runs' buffers would be (agents x agents), 0.8 GB each at 10,000
     # firms. Seeds in chunks keep them to (SEED_CHUNK x agents), over one impact matrix; each run (row) is computed
-    # on its own, so the numbers are the same.
-    out[agents] = debtrank(w, equity, chunk=SEED_CHUNK)
+    # on its own, so the numbers are the same. A small economy's W is dense (fewer array operations per round).
+    out[agents] = debtrank(w if agents.size > 128 else w.toarray(), equity, chunk=SEED_CHUNK)
     return out
