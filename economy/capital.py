@@ -19,10 +19,8 @@ life lower it and a shortage raises it. Second-hand (collateral, fire-sale) valu
 rate ``ρ = r + s_HY`` and the fire-sale discount.
 
 **Tobin's q** of a new GW = (V(0) + shell cost) / (chip + shell cost), valued at the firm's own funding rate and
-at the margin expected when the capacity comes online, ``H`` quarters ahead (the build lag): the price that
-clears expected demand ``D^e`` against the capacity in service or on order then, ``K^e`` (§7.1's inverse demand,
-within its bounds). So q is 1 at 2025 conditions for a firm funded at ``ρ0``, and a shortage that capacity already
-on order will close does not keep raising it.
+at today's margin (static price expectations: ODD §7.5, §8 say what a forward-looking margin was measured to
+change). So q is 1 at 2025 conditions for a firm funded at ``ρ0``; a shortage raises it and a glut lowers it.
 """
 
 from __future__ import annotations
