@@ -377,6 +377,24 @@ class Ledger(CapacityPostings):
         self._reduce_principal(ids, amounts)
         self._release(ids)
 
+    def settle_other_liabilities(self, party: int, payee: int, paid: float) -> float:
+        """A closing estate pays ``paid`` of its other liabilities (those outside the contract book: the opening
+        balance's payables and provisions) to ``payee`` and is released from the rest. Returns what is forgiven:
+        the creditors' loss and the estate's gain."""
+        a = self._acc
+        owed = float(a.other_liabs[party])
+        if not 0.0 <= paid <= owed + 1e-9:
+            raise LedgerError(f"{self.names[party]} cannot pay {paid!r} of {owed!r} other liabilities")
+        paid = min(paid, owed)
+        if paid > 0.0:
+            a.cash[party] -= paid
+            a.cash[payee] += paid
+            self.journal.line(self.quarter, party, payee, paid, int(Flow.PRINCIPAL), -1)
+        forgiven = owed - paid
+        a.other_liabs[party] = 0.0
+        a.retained[party] += forgiven
+        return forgiven
+
     def revalue(self, ids, new_values) -> None:
         """Mark stakes, warrants, shorts and protection to market; gains and losses go to retained earnings.
         Warrants, shorts and protection are also the counterparty's liability, marked the same way."""
@@ -528,15 +546,17 @@ class Ledger(CapacityPostings):
             self.pay(buyer, seller, price, Flow.LOAN_SALE, row)
         return new_ids
 
-    def sell_other_assets(self, seller: int, buyer: int, amount: float, price: float) -> None:
-        """Sell ``amount`` of a party's other assets (a fund's non-AI loan book) for ``price`` in cash; the gap is
-        the seller's loss."""
+    def sell_other_assets(
+        self, seller: int, buyer: int, amount: float, price: float, flow: Flow = Flow.LOAN_SALE
+    ) -> None:
+        """Sell ``amount`` of a party's other assets (a fund's non-AI loan book; an estate's business outside the
+        model, as an ``ASSET_SALE``) for ``price`` in cash; the gap is the seller's loss."""
         if not 0.0 <= amount <= self.other_assets[seller] + 1e-9 or not 0.0 <= price <= amount + 1e-9:
             raise LedgerError(f"cannot sell {amount!r} of {self.names[seller]}'s other assets for {price!r}")
         a = self._acc
         a.other_assets[seller] -= amount
         a.retained[seller] += price - amount
-        self.pay(buyer, seller, price, Flow.LOAN_SALE)
+        self.pay(buyer, seller, price, flow)
 
     def dilute(self, stakes, factor: float) -> None:
         """New shares issued: existing stakes shrink to ``factor`` of their share of the issuer."""

@@ -40,6 +40,7 @@ def resolve(model: CreditLoopModel, defaulters: list[int]) -> None:
             _restructure(model, firm)
         firm.excluded_until = model.quarter + model.p.credit.default_exclusion_quarters
         model.defaults_q += 1
+    pass_on_estates(model)
 
 
 def _call_guarantees(model, firm) -> None:
@@ -428,6 +429,54 @@ def _restructure(model, firm) -> None:
     )
 
 
+def _settle_other_liabilities(model, firm, paid: float) -> None:
+    """A liquidated firm pays ``paid`` of its other liabilities (their pari-passu share) to outside creditors
+    (``World.SUPPLIERS``); the rest is written off as those creditors' loss."""
+    forgiven = model.ledger.settle_other_liabilities(firm.party, int(World.SUPPLIERS), paid)
+    if forgiven > 0:
+        model.losses_q += forgiven
+        losses.record(model, int(World.SUPPLIERS), forgiven, LossKind.WRITE_DOWN, debtor=firm.party)
+
+
+ESTATE_ROUNDS = 8
+
+
+def pass_on_estates(model) -> None:
+    """What a liquidated firm holds in cash once its creditors are paid, at its liquidation or received later
+    (a recovery on a claim it held), goes to its shareholders: each stake holder its fraction, the outside
+    investors the rest. So a closed firm keeps no cash and owes nothing (a stake it holds in a firm not yet closed
+    stays until that firm's own estate pays it out)."""
+    ledger = model.ledger
+    n = ledger.n_parties
+    dead = model.firm_state.ensure(n - 1).liquidated[:n]
+    # a dividend may reach a holder that is closed too (a sponsor and its project company): pass it on in turn,
+    # a few rounds at most (holdings in a circle pass on ever less)
+    for _ in range(ESTATE_ROUNDS):
+        holding = np.flatnonzero(dead & (ledger.cash > 1e-9))
+        if holding.size == 0:
+            return
+        _pay_shareholders(model, holding)
+
+
+def _pay_shareholders(model, parties: np.ndarray) -> None:
+    """Each of ``parties`` pays all its cash to its shareholders as a liquidating dividend."""
+    ledger, c = model.ledger, model.ledger.contracts
+    for party in parties.tolist():
+        residual = float(ledger.cash[party])
+        stakes = c.of_debtor(party)
+        stakes = stakes[(c.status[stakes] == Status.ACTIVE) & (c.kind[stakes] == Kind.EQUITY_STAKE)]
+        held = c.fraction[stakes]
+        # stakes that add up to more than the whole firm share it out in proportion
+        scale = 1.0 / held.sum() if held.sum() > 1.0 else 1.0
+        amounts = np.append(residual * held * scale, 0.0)
+        amounts[-1] = max(residual - float(amounts.sum()), 0.0)  # the outside investors' share
+        payees = np.append(c.creditor[stakes], int(World.OUTSIDE_INVESTORS))
+        keep = amounts > 0
+        ledger.pay_many(np.full(int(keep.sum()), party), payees[keep], amounts[keep], Flow.DIVIDEND)
+        name = ledger.names[party]
+        model.log("estate", name, f"{name}'s estate pays its shareholders {residual:.1f}bn", "", residual)
+
+
 def _liquidate(model, firm) -> None:
     """Sell everything, pay creditors pro rata from the proceeds, write off the rest, close the firm."""
     ledger, c, cap = model.ledger, model.ledger.contracts, model.ledger.capacity
@@ -439,15 +488,26 @@ def _liquidate(model, firm) -> None:
         sold += float(cap.gw[cohort])
         ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price))
     model.market.fire_sale(sold, model.installed_gw())
+    # its business outside the model is sold at book value, the value a restructuring counts it at
+    other_assets = float(ledger.other_assets[firm.party])
+    if other_assets > 0:
+        ledger.sell_other_assets(
+            firm.party, int(World.OUTSIDE_INVESTORS), other_assets, other_assets, Flow.ASSET_SALE
+        )
     rows = _debt_rows(model, firm.party)
     claims = c.principal[rows].copy()
     cash = max(ledger.cash[firm.party], 0.0)
+    # financial debt ranks pari passu with the estate's other liabilities (as in a restructuring)
+    other = max(float(ledger.other_liabs[firm.party]), 0.0)
+    owed = float(claims.sum()) + other
+    share = min(1.0, cash / owed) if owed > 0 else 0.0
     if claims.sum() > 0:
-        pay = claims * min(1.0, cash / claims.sum())
+        pay = claims * share
         ledger.repay(rows[pay > 0], pay[pay > 0])
         write_off(model, rows, c.principal[rows].copy())
     ledger.close(rows, Status.DEFAULTED) if rows.size else None
     ledger.clear_past_due(_owed_by(model, firm.party))
+    _settle_other_liabilities(model, firm, other * share)
     firm.liquidated = True
     model.log(
         "liquidation",

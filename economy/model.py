@@ -47,7 +47,7 @@ from params.schema import Parameters
 # events that report a sum of money at one decimal: below 0.05bn they would read "0.0bn"
 FLOW_EVENTS = frozenset(
     {"bond", "bank_loan", "private_credit", "lease", "revolver", "vendor_equity", "loan_sale", "guarantee",
-     "claim", "impairment", "collateral", "equity", "backstop", "risk_transfer"}
+     "claim", "impairment", "collateral", "equity", "backstop", "risk_transfer", "estate"}
 )  # fmt: skip
 WORLD_NAMES = ["end customers", "outside investors", "suppliers", "Treasury", "AMD"]
 

@@ -341,3 +341,28 @@ def test_a_run_on_private_credit_forces_loan_sales_at_a_discount_and_draws_the_b
     calm = sum((run("baseline", s).events["kind"] == "loan_sale").sum() for s in SEEDS)
     stressed = sum((run("private_credit_run", s).events["kind"] == "loan_sale").sum() for s in SEEDS)
     assert stressed > 3 * calm
+
+
+@pytest.mark.parametrize("scenario", ["openai_miss", "revenue_disappoints", "slow_deflation"])
+def test_a_liquidated_firm_keeps_no_cash_owes_nothing_and_earns_nothing_from_the_next_quarter(scenario):
+    """Its estate is settled at liquidation (creditors pari passu, the rest to its shareholders, later
+    recoveries passed on), so from the quarter after it its cash, debt and revenue are 0 (the frozen
+    last-quarter revenue of a closed OpenAI used to stay in ``openai_revenue``). Seeds 1-5; the check has
+    liquidations to look at in each scenario."""
+    closed = 0
+    for seed in SEEDS:
+        result = run(scenario, seed)
+        a = result.agent_frame
+        gone = a[a["liquidated"]]
+        first = gone.groupby("name")["step"].transform("min")
+        later = gone[gone["step"] > first]
+        closed += later["name"].nunique()
+        for column in ("cash", "debt", "revenue", "capex"):
+            assert np.abs(later[column].to_numpy()).max(initial=0.0) < 1e-6, (seed, column)
+        # it owes nothing; what it may still own is a stake in a firm not yet closed (a sponsor's project company)
+        assert (later["equity"].to_numpy() >= -1e-6).all(), seed
+        openai = a[a["name"] == "OpenAI"]
+        if openai["liquidated"].any():
+            q = int(openai.loc[openai["liquidated"], "step"].min())  # the agent frame's step is quarter + 1
+            assert (result.model_frame["openai_revenue"].to_numpy()[q:] == 0.0).all()
+    assert closed > 0

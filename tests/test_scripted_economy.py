@@ -68,7 +68,7 @@ def economy():
         contract_revenue={},
         shortfall_by_provider={},
         compute_fees_paid={},
-        firm_state=PartyColumns(funding_shortfall=float).ensure(ledger.n_parties),
+        firm_state=PartyColumns(funding_shortfall=float, liquidated=bool).ensure(ledger.n_parties),
     )
     host.p = SimpleNamespace(credit=SimpleNamespace(default_cost_alpha=1.0, default_cost_beta=1.0))
     host.default_costs_q = 0.0
@@ -168,4 +168,92 @@ def test_a_bank_that_cannot_pay_its_protection_premium_is_the_one_in_default():
     assert L.contracts.past_due[srt] == pytest.approx(
         premium - 0.5 - 0.2
     )  # it had 0.5 + Cloud's 0.2 interest
+    check(L)
+
+
+class Closing(Party):
+    """A firm whose ``liquidated`` flag lives in the host's per-party columns, as a model firm's does."""
+
+    @property
+    def liquidated(self) -> bool:
+        return bool(self.state.liquidated[self.party])
+
+    @liquidated.setter
+    def liquidated(self, value: bool) -> None:
+        self.state.liquidated[self.party] = value
+
+    def sell_everything(self) -> None:
+        pass
+
+
+def _estate(other_liabs: float, monkeypatch):
+    """Firm F: cash 2, other assets 3 (its business outside the model), other liabilities ``other_liabs``, a
+    6 bank loan drawn in cash and a 40% stake Holder bought for 1 (so cash 9), no GPUs."""
+    from economy.losses import LossBook
+
+    ledger = Ledger(WORLD)
+    f, bank, holder = (ledger.add_party(n) for n in ("F", "Bank", "Holder"))
+    ledger.open_balance_sheet(f, cash=2.0, other_assets=3.0, other_liabs=other_liabs)
+    ledger.open_balance_sheet(bank, cash=10.0)
+    ledger.open_balance_sheet(holder, cash=5.0)
+    loan = ledger.open_contract(
+        Kind.BANK_LOAN, bank, f, principal=6.0, cash=6.0, maturity_q=8, fixed_rate=0.1
+    )
+    ledger.open_contract(Kind.EQUITY_STAKE, holder, f, cash=1.0, fraction=0.4)
+    state = PartyColumns(liquidated=bool, funding_shortfall=float).ensure(ledger.n_parties)
+    holders = {f: "providers", bank: "banks", holder: "providers"}
+    firms = {
+        p: Closing(name=ledger.names[p], party=p, state=state, in_default=True, loss_holder=holders[p])
+        for p in (f, bank, holder)
+    }
+    host = Host(ledger=ledger, quarter=1, firm_by_party=firms, firms=list(firms.values()), events=EventLog())
+    host.firm_state, host.loss_book, host.losses_q = state, LossBook(), 0.0
+    host.market = SimpleNamespace(fire_sale=lambda sold, installed: None)
+    host.installed_gw = lambda: 0.0
+    host.p = SimpleNamespace(credit=SimpleNamespace(default_recovery_haircut=0.3))
+    ledger.quarter = 1
+    monkeypatch.setattr(defaults.capital, "gpu_market_values", lambda model, cohorts=None: np.zeros(0))
+    return host, f, bank, holder, loan
+
+
+def _closed(ledger, party) -> None:
+    bs = ledger.balance_sheet(party)
+    assert bs["total_assets"] == pytest.approx(0.0, abs=1e-12)
+    assert bs["total_liabilities"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_liquidated_estate_pays_every_creditor_and_its_shareholders_get_the_rest(monkeypatch):
+    """Other liabilities 4: the estate has 9 + 3 (its other assets sold at book) = 12 against 6 + 4 = 10, so every
+    creditor is paid in full, and the 2 left go 0.8 to Holder (its 40%) and 1.2 to the outside investors."""
+    host, f, bank, holder, loan = _estate(4.0, monkeypatch)
+    L = host.ledger
+    outside, suppliers = L.cash[1], L.cash[2]
+    defaults._liquidate(host, host.firm_by_party[f])
+    defaults.pass_on_estates(host)
+    assert L.cash[bank] == pytest.approx(10.0 - 6.0 + 6.0)
+    assert L.cash[2] - suppliers == pytest.approx(4.0)  # the outside creditors of its other liabilities
+    assert L.cash[holder] == pytest.approx(5.0 - 1.0 + 0.8)
+    assert L.cash[1] - outside == pytest.approx(-3.0 + 1.2)  # they bought its business for 3, get 1.2 back
+    assert host.losses_q == 0.0 and L.contracts.status[loan] == Status.DEFAULTED
+    _closed(L, f)
+    check(L)
+
+
+def test_a_liquidated_estate_short_of_cash_pays_its_debt_and_other_liabilities_pari_passu(monkeypatch):
+    """Other liabilities 9: 12 against 6 + 9 = 15, a recovery of 0.8. The bank gets 4.8 and loses 1.2, the
+    outside creditors get 7.2 and lose 1.8 (the loss book's "other" holders); the shareholders get nothing."""
+    from economy import losses
+
+    host, f, bank, holder, _loan = _estate(9.0, monkeypatch)
+    L = host.ledger
+    suppliers = L.cash[2]
+    defaults._liquidate(host, host.firm_by_party[f])
+    defaults.pass_on_estates(host)
+    assert L.cash[bank] == pytest.approx(4.0 + 4.8)
+    assert L.cash[2] - suppliers == pytest.approx(7.2)
+    assert L.cash[holder] == pytest.approx(4.0)
+    assert host.losses_q == pytest.approx(1.2 + 1.8)
+    held = losses.by_holder(host)
+    assert held["other"] == pytest.approx(1.8)
+    _closed(L, f)
     check(L)
