@@ -64,6 +64,9 @@ def main() -> int:
     for label, k in (("utilisation >= 0.99 (as issue 11 words it)", 3), ("demand_over_capacity >= 0.99", 4)):
         x = np.array([r[k] for r in base])
         seen = x[~np.isnan(x)]
+        if seen.size == 0:
+            print(f"baseline: no seed has a quarter where {label}")
+            continue
         first = ", ".join("-" if np.isnan(v) else f"{v:.2f}" for v in x[:5])
         print(
             f"baseline, capex over its peak so far where {label}: >= {SHARE} in {(seen >= SHARE).sum()} of "
