@@ -513,7 +513,7 @@ def _liquidate(model, firm) -> None:
         "liquidation",
         firm.name,
         f"{firm.name} is liquidated; {sold:.2f} GW sold at fire-sale prices; "
-        f"creditors lose {float(claims.sum()) - min(cash, float(claims.sum())):.1f}bn",
+        f"creditors lose {owed * (1.0 - share):.1f}bn",
         "",
         float(claims.sum()),
     )
