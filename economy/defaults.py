@@ -429,6 +429,35 @@ def _restructure(model, firm) -> None:
     )
 
 
+def _end_what_it_provides(model, firm) -> None:
+    """A closed provider delivers nothing more: the compute contracts it provides and the capacity backstops it
+    benefits from end (its customers' arrears on them are forgiven; they hold no claim on its estate)."""
+    c = model.ledger.contracts
+    rows = c.of_creditor(firm.party)
+    kinds = c.kind[rows]
+    rows = rows[(c.status[rows] == Status.ACTIVE) & ((kinds == Kind.COMPUTE) | (kinds == Kind.BACKSTOP))]
+    if rows.size == 0:
+        return
+    ended: dict[
+        tuple[int, str], float
+    ] = {}  # (customer or backstop provider, what) -> notional, for one event each
+    for r in rows.tolist():
+        what = "compute contracts" if c.kind[r] == Kind.COMPUTE else "capacity backstops"
+        key = (int(c.debtor[r]), what)
+        ended[key] = ended.get(key, 0.0) + float(c.notional[r])
+    model.ledger.clear_past_due(rows)
+    model.ledger.close(rows, Status.TERMINATED)
+    for (other, what), notional in ended.items():
+        name = model.ledger.names[other]
+        model.log(
+            "termination",
+            firm.name,
+            f"{firm.name}'s {what} with {name} end in its liquidation ({notional:.1f}bn of remaining value)",
+            name,
+            notional,
+        )
+
+
 def _settle_other_liabilities(model, firm, paid: float) -> None:
     """A liquidated firm pays ``paid`` of its other liabilities (their pari-passu share) to outside creditors
     (``World.SUPPLIERS``); the rest is written off as those creditors' loss."""
@@ -488,6 +517,7 @@ def _liquidate(model, firm) -> None:
         sold += float(cap.gw[cohort])
         ledger.sell_capacity(int(cohort), int(World.SUPPLIERS), float(price))
     model.market.fire_sale(sold, model.installed_gw())
+    _end_what_it_provides(model, firm)
     # its business outside the model is sold at book value, the value a restructuring counts it at
     other_assets = float(ledger.other_assets[firm.party])
     if other_assets > 0:

@@ -366,3 +366,19 @@ def test_a_liquidated_firm_keeps_no_cash_owes_nothing_and_earns_nothing_from_the
             q = int(openai.loc[openai["liquidated"], "step"].min())  # the agent frame's step is quarter + 1
             assert (result.model_frame["openai_revenue"].to_numpy()[q:] == 0.0).all()
     assert closed > 0
+
+
+def test_a_liquidated_provider_leaves_no_running_compute_contract_or_backstop():
+    """CoreWeave is liquidated in the baseline's seed 1: its compute contracts (its customers' take-or-pay
+    commitments, which their default probabilities count) and the backstop it benefits from end with it."""
+    model = CreditLoopModel(resolve("baseline")[1], rng=1)
+    while model.running:
+        model.step()
+    c = model.ledger.contracts
+    closed = [f.party for f in model.firms if f.liquidated]
+    assert model.firms_by_name["CoreWeave"].party in closed
+    live = c.view("status") == Status.ACTIVE
+    provided = np.isin(c.view("kind"), (Kind.COMPUTE, Kind.BACKSTOP)) & np.isin(c.view("creditor"), closed)
+    assert not (live & provided).any()
+    texts = model.events.frame()["text"].tolist()
+    assert any("CoreWeave's compute contracts with" in t and "in its liquidation" in t for t in texts)

@@ -188,7 +188,7 @@ class Closing(Party):
 
 def _estate(other_liabs: float, monkeypatch):
     """Firm F: cash 2, other assets 3 (its business outside the model), other liabilities ``other_liabs``, a
-    6 bank loan drawn in cash and a 40% stake Holder bought for 1 (so cash 9), no GPUs."""
+    6 bank loan drawn in cash and a 40% stake Holder bought for 1 (so cash 9), no GPUs; it sells Holder compute."""
     from economy.losses import LossBook
 
     ledger = Ledger(WORLD)
@@ -200,6 +200,10 @@ def _estate(other_liabs: float, monkeypatch):
         Kind.BANK_LOAN, bank, f, principal=6.0, cash=6.0, maturity_q=8, fixed_rate=0.1
     )
     ledger.open_contract(Kind.EQUITY_STAKE, holder, f, cash=1.0, fraction=0.4)
+    # F also sells Holder 1 GW of compute (no cash at signing)
+    ledger.open_contract(
+        Kind.COMPUTE, f, holder, notional=40.0, gw=1.0, price=4.0, min_share=0.8, start_q=0, maturity_q=10
+    )
     state = PartyColumns(liquidated=bool, funding_shortfall=float).ensure(ledger.n_parties)
     holders = {f: "providers", bank: "banks", holder: "providers"}
     firms = {
@@ -235,6 +239,8 @@ def test_a_liquidated_estate_pays_every_creditor_and_its_shareholders_get_the_re
     assert L.cash[holder] == pytest.approx(5.0 - 1.0 + 0.8)
     assert L.cash[1] - outside == pytest.approx(-3.0 + 1.2)  # they bought its business for 3, get 1.2 back
     assert host.losses_q == 0.0 and L.contracts.status[loan] == Status.DEFAULTED
+    compute = L.contracts.of_creditor(f)[L.contracts.kind[L.contracts.of_creditor(f)] == Kind.COMPUTE]
+    assert (L.contracts.status[compute] == Status.TERMINATED).all()  # a closed provider delivers nothing more
     _closed(L, f)
     check(L)
 
