@@ -438,9 +438,8 @@ def _end_what_it_provides(model, firm) -> None:
     rows = rows[(c.status[rows] == Status.ACTIVE) & ((kinds == Kind.COMPUTE) | (kinds == Kind.BACKSTOP))]
     if rows.size == 0:
         return
-    ended: dict[
-        tuple[int, str], float
-    ] = {}  # (customer or backstop provider, what) -> notional, for one event each
+    # (customer or backstop provider, what) -> notional, for one event each
+    ended: dict[tuple[int, str], float] = {}
     for r in rows.tolist():
         what = "compute contracts" if c.kind[r] == Kind.COMPUTE else "capacity backstops"
         key = (int(c.debtor[r]), what)
