@@ -133,6 +133,11 @@ class ContractBook(Table):
         """Row ids (all statuses, increasing) where ``party`` is the debtor."""
         return self.index("debtor").rows(party)
 
+    def stakes_in(self, party: int) -> np.ndarray:
+        """Row ids of the active equity stakes held in ``party`` (its shareholders among the parties)."""
+        rows = self.of_debtor(party)
+        return rows[(self.status[rows] == Status.ACTIVE) & (self.kind[rows] == Kind.EQUITY_STAKE)]
+
     def annual_rate(self, i: int, reference_rate: float) -> float:
         """The annual interest rate of debt contract ``i`` at the given reference rate."""
         floating = reference_rate if self.floating[i] else 0.0

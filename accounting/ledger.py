@@ -386,10 +386,7 @@ class Ledger(CapacityPostings):
         if not 0.0 <= paid <= owed + 1e-9:
             raise LedgerError(f"{self.names[party]} cannot pay {paid!r} of {owed!r} other liabilities")
         paid = min(paid, owed)
-        if paid > 0.0:
-            a.cash[party] -= paid
-            a.cash[payee] += paid
-            self.journal.line(self.quarter, party, payee, paid, int(Flow.PRINCIPAL), -1)
+        self.pay(party, payee, paid, Flow.PRINCIPAL)  # a balance-sheet flow: no P&L on either side
         forgiven = owed - paid
         a.other_liabs[party] = 0.0
         a.retained[party] += forgiven

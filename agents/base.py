@@ -181,9 +181,8 @@ class Firm(mesa.Agent):
         credit until ``excluded_until``)."""
         self.capex_q = 0.0
         self.funding_shortfall = 0.0
-        if (
-            self.liquidated
-        ):  # a closed firm earns and spends nothing: its last quarter's flows do not carry on
+        # a closed firm earns and spends nothing: its last quarter's flows do not carry on
+        if self.liquidated:
             self.revenue_q = self.ai_revenue_q = self.opex_q = self.operating_cash_q = 0.0
         elif self.in_default and self.model.quarter > 0:
             self.in_default = False

@@ -332,9 +332,7 @@ class CreditMarket:
         # a listed issuer sells at its market value, an unlisted one (a project company) at its book equity
         v = max(m.market.value[issuer.party] if issuer.listed else issuer.equity, 1e-6)
         c = m.ledger.contracts
-        rows = c.of_debtor(issuer.party)
-        rows = rows[(c.status[rows] == Status.ACTIVE) & (c.kind[rows] == Kind.EQUITY_STAKE)]
-        m.ledger.dilute(rows, v / (v + amount))
+        m.ledger.dilute(c.stakes_in(issuer.party), v / (v + amount))
         if issuer.listed:
             for arr in (m.market.value, m.market.value_prev):
                 arr[issuer.party] += amount

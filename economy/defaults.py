@@ -109,14 +109,9 @@ def _terminate_executory(model, party: int) -> None:
     firm = model.firm_by_party[party]
     delivered = _delivered_gw(model) if rows.size else {}
     stranded: dict[int, tuple[list[int], list[float]]] = {}  # provider -> (contract rows, GW freed)
-    ended: dict[tuple[int, str], float] = {}  # (counterparty, what) -> notional lost, for one event each
+    ended = _ended_by_counterparty(c, rows, c.creditor)
     claims: dict[int, float] = {}  # provider -> damages claimed
     for r in rows.tolist():
-        what = {Kind.COMPUTE: "compute contracts", Kind.BACKSTOP: "capacity backstops"}.get(
-            Kind(int(c.kind[r])), "guarantees"
-        )
-        key = (int(c.creditor[r]), what)
-        ended[key] = ended.get(key, 0.0) + float(c.notional[r])
         if c.kind[r] != Kind.COMPUTE:
             continue
         firm.compute_terminated(
@@ -137,15 +132,7 @@ def _terminate_executory(model, party: int) -> None:
             mine[0].append(r)
             mine[1].append(freed)
     name = model.ledger.names[party]
-    for (creditor, what), notional in ended.items():
-        other = model.ledger.names[creditor]
-        model.log(
-            "termination",
-            name,
-            f"{name}'s {what} with {other} end in its default ({notional:.1f}bn of remaining value lost)",
-            other,
-            notional,
-        )
+    _log_ended(model, name, ended, "default", " lost")
     for p, amount in claims.items():
         if amount > 0:
             provider = model.firm_by_party[p].name
@@ -159,6 +146,31 @@ def _terminate_executory(model, party: int) -> None:
     for p, (contracts, freed) in stranded.items():
         _strand(model, contracts, model.firm_by_party[p], firm, freed)
     model.ledger.close(rows, Status.TERMINATED) if rows.size else None
+
+
+def _ended_by_counterparty(c, rows: np.ndarray, counterparty: np.ndarray) -> dict[tuple[int, str], float]:
+    """(counterparty, what) -> notional of the executory contracts ``rows`` that end, for one event each."""
+    ended: dict[tuple[int, str], float] = {}
+    for r in rows.tolist():
+        what = {Kind.COMPUTE: "compute contracts", Kind.BACKSTOP: "capacity backstops"}.get(
+            Kind(int(c.kind[r])), "guarantees"
+        )
+        key = (int(counterparty[r]), what)
+        ended[key] = ended.get(key, 0.0) + float(c.notional[r])
+    return ended
+
+
+def _log_ended(model, name: str, ended: dict[tuple[int, str], float], why: str, lost: str = "") -> None:
+    """One ``termination`` event per counterparty and kind of contract that ends in ``name``'s ``why``."""
+    for (party, what), notional in ended.items():
+        other = model.ledger.names[party]
+        model.log(
+            "termination",
+            name,
+            f"{name}'s {what} with {other} end in its {why} ({notional:.1f}bn of remaining value{lost})",
+            other,
+            notional,
+        )
 
 
 def _delivered_gw(model) -> dict[int, float]:
@@ -438,23 +450,10 @@ def _end_what_it_provides(model, firm) -> None:
     rows = rows[(c.status[rows] == Status.ACTIVE) & ((kinds == Kind.COMPUTE) | (kinds == Kind.BACKSTOP))]
     if rows.size == 0:
         return
-    # (customer or backstop provider, what) -> notional, for one event each
-    ended: dict[tuple[int, str], float] = {}
-    for r in rows.tolist():
-        what = "compute contracts" if c.kind[r] == Kind.COMPUTE else "capacity backstops"
-        key = (int(c.debtor[r]), what)
-        ended[key] = ended.get(key, 0.0) + float(c.notional[r])
+    ended = _ended_by_counterparty(c, rows, c.debtor)
     model.ledger.clear_past_due(rows)
     model.ledger.close(rows, Status.TERMINATED)
-    for (other, what), notional in ended.items():
-        name = model.ledger.names[other]
-        model.log(
-            "termination",
-            firm.name,
-            f"{firm.name}'s {what} with {name} end in its liquidation ({notional:.1f}bn of remaining value)",
-            name,
-            notional,
-        )
+    _log_ended(model, firm.name, ended, "liquidation")
 
 
 def _settle_other_liabilities(model, firm, paid: float) -> None:
@@ -491,13 +490,12 @@ def _pay_shareholders(model, parties: np.ndarray) -> None:
     ledger, c = model.ledger, model.ledger.contracts
     for party in parties.tolist():
         residual = float(ledger.cash[party])
-        stakes = c.of_debtor(party)
-        stakes = stakes[(c.status[stakes] == Status.ACTIVE) & (c.kind[stakes] == Kind.EQUITY_STAKE)]
+        stakes = c.stakes_in(party)
         held = c.fraction[stakes]
         # stakes that add up to more than the whole firm share it out in proportion
-        scale = 1.0 / held.sum() if held.sum() > 1.0 else 1.0
-        amounts = np.append(residual * held * scale, 0.0)
-        amounts[-1] = max(residual - float(amounts.sum()), 0.0)  # the outside investors' share
+        shares = residual * held * (1.0 / held.sum() if held.sum() > 1.0 else 1.0)
+        outside = max(residual - float(shares.sum()), 0.0)
+        amounts = np.append(shares, outside)
         payees = np.append(c.creditor[stakes], int(World.OUTSIDE_INVESTORS))
         keep = amounts > 0
         ledger.pay_many(np.full(int(keep.sum()), party), payees[keep], amounts[keep], Flow.DIVIDEND)

@@ -49,8 +49,7 @@ def _shareholder_losses(model: CreditLoopModel, defaulted: np.ndarray, lost: np.
     for party, amount in zip(defaulted.tolist(), lost.tolist(), strict=True):
         if amount <= 0:
             continue
-        stakes = c.of_debtor(party)
-        stakes = stakes[(c.status[stakes] == Status.ACTIVE) & (c.kind[stakes] == Kind.EQUITY_STAKE)]
+        stakes = c.stakes_in(party)
         held = c.fraction[stakes]
         losses.record(
             model, c.creditor[stakes], amount * held, LossKind.EQUITY, debtor=party, contract=stakes,

@@ -14,10 +14,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywhere in the clone
 
+from economy.amplify import interval
 from economy.runner import run_simulation
 from params.loader import resolve
 
@@ -80,9 +80,8 @@ def spread(x: np.ndarray, digits: int = 0) -> str:
 
 
 def t_interval(x: np.ndarray, digits: int) -> str:
-    n = x.size
-    h = stats.t.ppf(0.95, n - 1) * x.std(ddof=1) / np.sqrt(n)
-    return f"{x.mean():.{digits}f} [{x.mean() - h:.{digits}f}, {x.mean() + h:.{digits}f}]"
+    iv = interval(x, 0.90)  # the amplification's Student-t interval of the mean
+    return f"{iv['mean']:.{digits}f} [{iv['low']:.{digits}f}, {iv['high']:.{digits}f}]"
 
 
 def main() -> int:
