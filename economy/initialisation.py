@@ -43,7 +43,30 @@ DISPLAY = {
     "mufg": "MUFG",
     "deutsche_bank": "Deutsche Bank",
 }
-LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # opening bonds mature in equal slices (assumption: a typical IG ladder)
+LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # mean remaining maturities of the opening bond book's four equal slices
+
+
+def legacy_ladder(horizon_q: int) -> list[tuple[int, float]]:
+    """(maturity quarter, share of the opening bonds) of the legacy ladder (docs/ODD.md §7.7.2).
+
+    Each slice of mean remaining maturity ``T`` years is the stock of bonds issued at a steady pace at tenor ``2T``,
+    so what is outstanding matures in equal parts in each quarter 1..8T (the mean stays ``T``). Four bonds maturing
+    at exactly 2, 5, 10 and 20 years put every issuer's refinancing into the same two quarters of the run. What
+    matures after the run's last quarter never falls due in it and is pooled per slice at its mean maturity."""
+    shares: dict[int, float] = {}
+    slice_share = 1.0 / len(LEGACY_LADDER_YEARS)
+    for years in LEGACY_LADDER_YEARS:
+        last = 8 * years
+        inside = range(1, min(last, horizon_q) + 1)
+        for q in inside:
+            shares[q] = shares.get(q, 0.0) + slice_share / last
+        rest = [q for q in range(len(inside) + 1, last + 1)]
+        if rest:
+            pooled = round(sum(rest) / len(rest))
+            shares[pooled] = shares.get(pooled, 0.0) + slice_share * len(rest) / last
+    return sorted(shares.items())
+
+
 PROJECT_COMPANY = "Oracle project companies"
 
 
@@ -106,14 +129,14 @@ def open_books(model: CreditLoopModel) -> None:
         if f.template == "CoreWeave":
             _opening_gpu_loans(model, f, debt)
             continue
-        for years in LEGACY_LADDER_YEARS:
+        for maturity_q, share in legacy_ladder(p.run.quarters):
             if debt > 0:
                 ledger.open_contract(
                     Kind.BOND,
                     World.OUTSIDE_INVESTORS,
                     f.party,
-                    principal=debt / len(LEGACY_LADDER_YEARS),
-                    maturity_q=4 * years,
+                    principal=debt * share,
+                    maturity_q=maturity_q,
                     fixed_rate=cr.legacy_coupon_annual,
                     start_q=-1,
                     opening=True,

@@ -35,18 +35,48 @@ def test_every_counterfactual_gives_valid_parameters_and_says_what_it_removes():
     assert 0.0 < counterfactuals.outside_money_share(params("baseline")) < 1.0
 
 
+def _flows_with(model: CreditLoopModel, holders: np.ndarray, issuers: np.ndarray) -> np.ndarray:
+    """Net cash each party received from ``issuers`` (as a holder in ``holders``), over the whole journal."""
+    j = model.ledger.journal
+    payer, payee, amount = j.view("payer"), j.view("payee"), j.view("amount")
+    net = np.zeros(model.ledger.n_parties)
+    inbound = np.isin(payee, holders) & np.isin(payer, issuers)
+    outbound = np.isin(payer, holders) & np.isin(payee, issuers)
+    np.add.at(net, payee[inbound], amount[inbound])
+    np.add.at(net, payer[outbound], -amount[outbound])
+    return net
+
+
 def test_arm_length_differs_from_the_factual_run_exactly_by_the_vendor_flows():
-    """The same purchases financed by outside investors: every party but the vendor and the outside investors
-    holds exactly the same cash every quarter, and outside investors put in what Nvidia put in."""
+    """The same purchases financed by outside investors: every party that holds no vendor stake holds exactly
+    the same cash every quarter. Another vendor investor (Microsoft for L5, Amazon for L6) holds the same cash
+    until something passes between it and a firm it holds a vendor stake in that does not pass in the twin (an
+    estate's dividend on the stake); in that quarter its cash differs by exactly that, and from then on its own
+    payouts may differ. Nvidia (whose payouts follow its cash from the start) and the outside investors differ;
+    outside investors put in what Nvidia put in."""
     factual = CreditLoopModel(params("openai_miss"), rng=3)
     arm = CreditLoopModel(params("openai_miss", "arm_length"), rng=3)
-    vendor = factual.nvidia.party
+    c = factual.ledger.contracts
     others = np.ones(factual.ledger.n_parties, dtype=bool)
-    others[[vendor, 1]] = False  # Nvidia and the outside investors
+    others[[factual.nvidia.party, 1]] = False  # Nvidia and the outside investors
+    followed = others.copy()  # parties whose cash must still match the twin's, up to the vendor flows
     while factual.running:
         factual.step()
         arm.step()
-        np.testing.assert_array_equal(factual.ledger.cash[others], arm.ledger.cash[others])
+        stakes = np.flatnonzero(
+            (c.view("kind") == Kind.EQUITY_STAKE) & np.isin(c.view("loop"), [1, 4, 5, 6, 7])
+        )
+        holders, issuers = np.unique(c.creditor[stakes]), np.unique(c.debtor[stakes])
+        vendor = np.isin(np.arange(others.size), holders)
+        plain = others & ~vendor
+        np.testing.assert_array_equal(factual.ledger.cash[plain], arm.ledger.cash[plain])
+        expected = _flows_with(factual, holders, issuers) - _flows_with(arm, holders, issuers)
+        watch = followed & vendor
+        np.testing.assert_allclose(
+            (factual.ledger.cash - arm.ledger.cash)[watch], expected[watch], rtol=0, atol=1e-9
+        )
+        moved = watch & (np.abs(expected) > 1e-12)
+        followed &= ~moved
     f_ev, a_ev = factual.events.frame(), arm.events.frame()
     invested = f_ev[(f_ev["kind"] == "vendor_equity") & (f_ev["actor"] == "Nvidia")]["amount_usd_bn"].sum()
     instead = a_ev[a_ev["text"].str.contains("at arm's length")]["amount_usd_bn"].sum()

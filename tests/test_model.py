@@ -214,3 +214,45 @@ def test_circular_loops_exist_as_contracts_and_switch_off_one_by_one():
     off = CreditLoopModel(params, rng=1)
     assert not (off.ledger.contracts.view("kind") == Kind.BACKSTOP).any()
     assert (off.ledger.contracts.view("loop") == 4).sum() == 0
+
+
+def test_the_legacy_ladder_matures_a_little_every_quarter_by_hand():
+    """The opening bond book (docs/ODD.md §7.7.2): four equal slices of mean remaining maturity 2, 5, 10 and 20
+    years, each maturing in equal parts over quarters 1..8T. By hand, over a 29-quarter run: quarters 1-16 carry
+    1/4 (1/16 + 1/40 + 1/80 + 1/160) = 0.0265625 each, quarters 17-29 1/4 (1/40 + 1/80 + 1/160) = 0.0109375; what
+    matures after quarter 29 is pooled per slice at its mean quarter: the 5-year slice's quarters 30-40 at 35
+    (11/40 of a quarter of the book), the 10-year slice's 30-80 at 55, the 20-year slice's 30-160 at 95."""
+    from economy.initialisation import legacy_ladder
+
+    ladder = dict(legacy_ladder(29))
+    assert sum(ladder.values()) == pytest.approx(1.0)
+    assert ladder[1] == pytest.approx(0.25 * (1 / 16 + 1 / 40 + 1 / 80 + 1 / 160))
+    assert ladder[16] == pytest.approx(ladder[1])
+    assert ladder[17] == pytest.approx(0.25 * (1 / 40 + 1 / 80 + 1 / 160))
+    assert ladder[35] == pytest.approx(0.25 * 11 / 40)
+    assert ladder[55] == pytest.approx(0.25 * 51 / 80)
+    assert ladder[95] == pytest.approx(0.25 * 131 / 160)
+    assert sorted(ladder) == [*range(1, 30), 35, 55, 95]
+    # each slice keeps its mean maturity (uniform over 1..8T quarters: T + 1/8 years), pooled or not
+    assert sum(q * s for q, s in ladder.items()) / 4 == pytest.approx(
+        sum(t + 1 / 8 for t in (2, 5, 10, 20)) / 4
+    )
+
+
+def test_no_quarter_of_the_run_is_a_maturity_wall_and_oracle_keeps_building_through_it():
+    """With four bonds at exactly 2, 5, 10 and 20 years every issuer refinanced a quarter of its opening debt in
+    2027Q4 and again in 2030Q4; Oracle's own capex was cut to 0 in both quarters in every seed. With the ladder no
+    quarter of the run carries more than 3% of any issuer's opening bonds, and Oracle's capex stays above 0 in
+    every quarter of the baseline (seeds 1-5)."""
+    model = CreditLoopModel(rng=1)
+    c = model.ledger.contracts
+    bonds = np.flatnonzero(c.view("kind") == Kind.BOND)
+    for debtor in np.unique(c.debtor[bonds]):
+        mine = bonds[c.debtor[bonds] == debtor]
+        total = c.principal[mine].sum()
+        due = np.bincount(c.maturity_q[mine].astype(int), weights=c.principal[mine])[1 : model.p.run.quarters]
+        if model.ledger.names[debtor] != "CoreWeave":  # its notes are one issue (E086), not the ladder
+            assert due.max() <= 0.03 * total
+    for seed in range(1, 6):
+        agents = single("baseline", seed).agent_frame
+        assert (agents.loc[agents["name"] == "Oracle", "capex"] > 0).all()
