@@ -47,10 +47,10 @@ LEGACY_LADDER_YEARS = (2, 5, 10, 20)  # mean remaining maturities of the opening
 
 
 def legacy_ladder(horizon_q: int) -> list[tuple[int, float]]:
-    """(maturity quarter, share of the opening bonds) of the legacy ladder (docs/ODD.md §7.7.2).
+    """(maturity quarter, share of the opening bonds) of the legacy ladder (docs/ODD.md §5.2).
 
     Each slice of mean remaining maturity ``T`` years is the stock of bonds issued at a steady pace at tenor ``2T``,
-    so what is outstanding matures in equal parts in each quarter 1..8T (the mean stays ``T``). Four bonds maturing
+    so what is outstanding matures in equal parts in each quarter 1..8T (mean ``T + 1/8`` years). Four bonds maturing
     at exactly 2, 5, 10 and 20 years put every issuer's refinancing into the same two quarters of the run. What
     matures after the run's last quarter never falls due in it and is pooled per slice at its mean maturity."""
     shares: dict[int, float] = {}
@@ -60,9 +60,9 @@ def legacy_ladder(horizon_q: int) -> list[tuple[int, float]]:
         inside = range(1, min(last, horizon_q) + 1)
         for q in inside:
             shares[q] = shares.get(q, 0.0) + slice_share / last
-        rest = [q for q in range(len(inside) + 1, last + 1)]
+        rest = range(len(inside) + 1, last + 1)
         if rest:
-            pooled = round(sum(rest) / len(rest))
+            pooled = round((rest[0] + rest[-1]) / 2)  # the mean quarter of an even spread
             shares[pooled] = shares.get(pooled, 0.0) + slice_share * len(rest) / last
     return sorted(shares.items())
 

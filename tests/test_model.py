@@ -217,7 +217,7 @@ def test_circular_loops_exist_as_contracts_and_switch_off_one_by_one():
 
 
 def test_the_legacy_ladder_matures_a_little_every_quarter_by_hand():
-    """The opening bond book (docs/ODD.md §7.7.2): four equal slices of mean remaining maturity 2, 5, 10 and 20
+    """The opening bond book (docs/ODD.md §5.2): four equal slices of mean remaining maturity 2, 5, 10 and 20
     years, each maturing in equal parts over quarters 1..8T. By hand, over a 29-quarter run: quarters 1-16 carry
     1/4 (1/16 + 1/40 + 1/80 + 1/160) = 0.0265625 each, quarters 17-29 1/4 (1/40 + 1/80 + 1/160) = 0.0109375; what
     matures after quarter 29 is pooled per slice at its mean quarter: the 5-year slice's quarters 30-40 at 35
