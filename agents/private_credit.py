@@ -124,7 +124,9 @@ class PrivateCreditFund(Lender):
         m, p = self.model, self.model.p.lenders
         capital = max(self.equity, 0.0)
         pickup = self.interest_income_rate() - (m.market.reference_rate + m.market.ig_spread)
-        loss_rate = self.losses_q / max(self.ai_exposure() + self.losses_q, 1e-9)
+        # investors redeem on the fund's own return (Goldstein, Jiang & Ng 2017): the quarter's losses over the
+        # capital they hit, not over the AI book, which makes a small loss on a run-off book look like a run
+        loss_rate = self.losses_q / max(capital + self.losses_q, 1e-9)
         flow = capital * (
             p.fund_flow_yield_sensitivity * pickup / 4.0 - p.fund_flow_loss_sensitivity * loss_rate
         )

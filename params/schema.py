@@ -760,8 +760,9 @@ class LenderSettings(_Group):
         "1",
         0.0,
         20.0,
-        "assumption: redemptions follow realised losses",
-        "Quarterly outflow per unit of loss rate on the fund's AI book.",
+        "assumption: redemptions follow the fund's return from realised losses (flow-performance, Goldstein, Jiang "
+        "and Ng 2017; no estimate for private credit)",
+        "Quarterly outflow, as a share of capital, per unit of the quarter's losses over the capital they hit.",
     )
     fund_redemption_gate: float = param(
         0.05,
