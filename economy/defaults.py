@@ -493,7 +493,8 @@ def _pay_shareholders(model, parties: np.ndarray) -> None:
         stakes = c.stakes_in(party)
         held = c.fraction[stakes]
         # stakes that add up to more than the whole firm share it out in proportion
-        shares = residual * held * (1.0 / held.sum() if held.sum() > 1.0 else 1.0)
+        total = float(held.sum())
+        shares = residual * held * (1.0 / total if total > 1.0 else 1.0)
         outside = max(residual - float(shares.sum()), 0.0)
         amounts = np.append(shares, outside)
         payees = np.append(c.creditor[stakes], int(World.OUTSIDE_INVESTORS))

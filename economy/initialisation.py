@@ -124,12 +124,13 @@ def open_books(model: CreditLoopModel) -> None:
         open_pipeline(model, f)
 
     # legacy debt: corporate bonds held by the bond market, Microsoft's finance leases, CoreWeave's GPU loans
+    ladder = legacy_ladder(p.run.quarters)
     for f in model.corporates():
         debt = f.cal.debt_usd_bn
         if f.template == "CoreWeave":
             _opening_gpu_loans(model, f, debt)
             continue
-        for maturity_q, share in legacy_ladder(p.run.quarters):
+        for maturity_q, share in ladder:
             if debt > 0:
                 ledger.open_contract(
                     Kind.BOND,

@@ -39,11 +39,15 @@ MECHANISMS = (("no_deals",), ("no_reflexivity",), ("no_deals", "no_reflexivity")
 OWNER_TYPES = ("hyperscaler", "leveraged builder", "project company", "neocloud", "AI lab")
 
 
-def largest_fall(capex: np.ndarray) -> float:
-    """1 − the lowest ratio of capex to its peak so far (0 while capex has no positive peak yet)."""
+def to_peak_so_far(capex: np.ndarray) -> np.ndarray:
+    """Capex over its peak so far (1 while capex has no positive peak yet)."""
     peak = np.maximum.accumulate(capex)
-    ratio = np.divide(capex, peak, out=np.ones_like(capex, dtype=float), where=peak > 1e-9)
-    return float(1.0 - ratio.min())
+    return np.divide(capex, peak, out=np.ones_like(capex, dtype=float), where=peak > 1e-9)
+
+
+def largest_fall(capex: np.ndarray) -> float:
+    """1 − the lowest ratio of capex to its peak so far."""
+    return float(1.0 - to_peak_so_far(capex).min())
 
 
 def troughs(task: tuple[str, int, dict, tuple[str, ...], bool]) -> dict:
@@ -56,14 +60,14 @@ def troughs(task: tuple[str, int, dict, tuple[str, ...], bool]) -> dict:
     result = run_simulation(params, seed, agents=by_type)
     frame = result.model_frame
     capex = frame["capex"].to_numpy()
-    ratio = capex / np.maximum.accumulate(capex)
+    ratio = to_peak_so_far(capex)
     busy = frame["utilisation"].to_numpy() >= 0.99
     short = frame["demand_over_capacity"].to_numpy() >= 0.99
     row = {
         "scenario": scenario,
         "seed": seed,
         "counterfactuals": counterfactuals,
-        "fall": largest_fall(capex),
+        "fall": float(1.0 - ratio.min()),
         "busy": float(ratio[busy].min()) if busy.any() else np.nan,
         "short": float(ratio[short].min()) if short.any() else np.nan,
     }
